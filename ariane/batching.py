@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class BatchScheduler:
         self._start_lock = threading.Lock()
         self.steps = 0  # decode steps run (for tests and benchmarks)
         self.rows_decoded = 0  # row-steps run: rows_decoded / steps = mean batch size
+        self.decode_s = 0.0  # seconds spent in decode steps (sampling included), for benchmarks
 
     # ---- called by streams ------------------------------------------------------------------
     def submit(self, stream, length: int) -> _Row:
@@ -162,6 +164,7 @@ class BatchScheduler:
         return False
 
     def _step(self) -> None:
+        start = time.perf_counter()
         rows = self._rows
         if max(r.position for r in rows) >= self.decoder.length:  # a row outgrows the cache
             self._layout(keep=[(i, i) for i in range(len(rows))])
@@ -173,6 +176,7 @@ class BatchScheduler:
             row.position += 1
             if self._advance(row, logits[i]):
                 done.append(i)
+        self.decode_s += time.perf_counter() - start
         if done:
             keep = [i for i in range(len(rows)) if i not in done]
             self._rows = [rows[i] for i in keep]

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def worker_ariane(path: str, repeats: int, cache_dir: str) -> dict:
     if path.startswith("batched"):  # the same model without batching, in this process, for the one-stream comparison
         alone = _ariane_generator(path.replace("batched", "litert"), cache_dir)
         alone.warm_up(LONG_PROMPT)
-    runs, ttft, ttft_long, e2e, agg, unbatched = [], [], [], [], [], []
+    runs, ttft, ttft_long, e2e, agg, unbatched, single_decode = [], [], [], [], [], [], []
     for r in range(repeats):  # the batched paths alternate: one stream without batching, one with, CONCURRENT streams
         if alone is not None:
             s = alone.generate(prompts(PROMPT_LEN)[0], cfg)
@@ -104,21 +105,27 @@ def worker_ariane(path: str, repeats: int, cache_dir: str) -> dict:
         ttft_long.append(gen.generate(prompts(LONG_PROMPT)[0], one).first_token_s)
         if path.startswith("batched"):
             agg.append(_concurrent(gen, cfg, seed=r + 1))
+            sched = gen.scheduler()  # one stream's decode-phase tokens/s, measured the same way
+            steps, decode_s = sched.steps, sched.decode_s
+            gen.generate(prompts(PROMPT_LEN)[0], cfg)
+            single_decode.append((sched.steps - steps) / (sched.decode_s - decode_s))
     out = {"tok_s": max(runs), "tok_s_runs": [round(r, 1) for r in runs], "first_token_s": min(ttft),
            "first_token_300_s": min(ttft_long), "warm_up_s": warm_s, "e2e_tok_s": max(e2e)}  # fmt: skip
     if agg:
-        out.update({"aggregate_tok_s": max(a for a, _ in agg), "aggregate_runs": [round(a, 1) for a, _ in agg],
-                    "e2e_runs": [round(x, 1) for x in e2e], "mean_batch": min(b for _, b in agg),
+        out.update({"aggregate_tok_s": max(a for a, _, _ in agg), "aggregate_runs": [round(a, 1) for a, _, _ in agg],
+                    "e2e_runs": [round(x, 1) for x in e2e], "mean_batch": min(b for _, b, _ in agg),
+                    "decode_phase_runs": [round(d, 1) for _, _, d in agg], "single_decode_runs": [round(x, 1) for x in single_decode],
                     "unbatched_tok_s": max(unbatched), "unbatched_runs": [round(x, 1) for x in unbatched]})  # fmt: skip
     out["peak_rss_mb"] = _peak_mb()
     return out
 
 
-def _concurrent(gen, cfg, seed: int) -> tuple[float, float]:
-    """(aggregate tokens/s, mean batch) of CONCURRENT streams started together (different
-    64-token prompts), from the first submission to the last token: prefills and joins included."""
+def _concurrent(gen, cfg, seed: int) -> tuple[float, float, float]:
+    """(aggregate tokens/s, mean batch, decode-phase tokens/s) of CONCURRENT streams started
+    together (different 64-token prompts). The first is from the first submission to the last
+    token (prefills and joins included); the last counts only the time in decode steps."""
     sched = gen.scheduler()
-    steps, rows = sched.steps, sched.rows_decoded
+    steps, rows, decode_s = sched.steps, sched.rows_decoded, sched.decode_s
     streams = [gen.stream(p, cfg) for p in prompts(PROMPT_LEN, CONCURRENT, seed=seed)]
     threads = [threading.Thread(target=lambda s=s: [None for _ in s]) for s in streams]
     t = time.perf_counter()
@@ -127,7 +134,7 @@ def _concurrent(gen, cfg, seed: int) -> tuple[float, float]:
     for th in threads:
         th.join()
     tok_s = sum(len(s.token_ids) for s in streams) / (time.perf_counter() - t)
-    return tok_s, (sched.rows_decoded - rows) / max(sched.steps - steps, 1)
+    return tok_s, (sched.rows_decoded - rows) / max(sched.steps - steps, 1), (sched.rows_decoded - rows) / (sched.decode_s - decode_s)
 
 
 def worker_keras_hub(repeats: int) -> dict:
@@ -212,21 +219,37 @@ def table(best: dict, fidelity: dict | None) -> str:
             rows.append(f"| {PATHS[key][0]} | skipped: {r['skipped']} | | | | |")
             continue
         ratio = f"{r['tok_s'] / base:.2f}×" if base else "—"
-        agg = ""
-        if "aggregate_tok_s" in r:
-            agg = (f"; **{CONCURRENT} streams: {r['aggregate_tok_s']:.1f} tok/s aggregate** ({', '.join(map(str, r['aggregate_runs']))}), "
-                   f"**{r['aggregate_tok_s'] / r['e2e_tok_s']:.1f}×** one stream end to end ({r['e2e_tok_s']:.1f} tok/s, prefill included), "
-                   f"mean batch {r['mean_batch']:.1f}")
-        if "unbatched_tok_s" in r:
-            agg += (f"; one stream with batching on: {r['tok_s'] / r['unbatched_tok_s'] - 1:+.0%} vs off in the same process "
-                    f"({r['unbatched_tok_s']:.1f} tok/s)")
         ttft = f"{r['first_token_s']:.3f} / {r['first_token_300_s']:.3f}" if "first_token_300_s" in r else f"{r['first_token_s']:.3f}"
-        rows.append(f"| {r['desc']} | **{r['tok_s']:.1f}** ({', '.join(f'{x:.1f}' for x in r['all_tok_s'])}){agg} | {ratio} | {ttft} | "
+        rows.append(f"| {r['desc']} | **{r['tok_s']:.1f}** ({', '.join(f'{x:.1f}' for x in r['all_tok_s'])}) | {ratio} | {ttft} | "
                     f"{r.get('warm_up_s', 0):.1f} | {r['peak_rss_mb']:.0f} |")  # fmt: skip
     out = "\n".join(rows)
+    batched = [best[k] for k in PATHS if "aggregate_tok_s" in best.get(k, {})]
+    if batched:
+        out += "\n\n" + batching_table(batched)
     if fidelity:
         out += "\n\n" + fidelity_table(fidelity)
     return out
+
+
+def batching_table(records: list) -> str:
+    """Concurrent streams vs one, from runs taken back to back in one process (the best round);
+    ratios are medians over the pairs, since the machine is shared."""
+    def runs(xs):
+        return ", ".join(f"{x:.0f}" for x in xs)
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(a, b))
+
+    rows = [f"| path | {CONCURRENT} streams, aggregate tok/s end to end (runs) | one stream end to end (runs) | ratio | "
+            f"decode steps only: {CONCURRENT} rows vs 1 row, tok/s | ratio | one stream: batching on vs off, decode tok/s | change |",
+            "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in records:
+        rows.append(
+            f"| {r['desc']} | {runs(r['aggregate_runs'])} | {runs(r['e2e_runs'])} | **{ratio(r['aggregate_runs'], r['e2e_runs']):.1f}×** | "
+            f"{runs(r['decode_phase_runs'])} vs {runs(r['single_decode_runs'])} | **{ratio(r['decode_phase_runs'], r['single_decode_runs']):.1f}×** | "
+            f"{runs(r['tok_s_runs'])} vs {runs(r['unbatched_runs'])} | **{ratio(r['tok_s_runs'], r['unbatched_runs']) - 1:+.0%}** |"
+        )
+    return "\n".join(rows)
 
 
 def fidelity_table(f: dict) -> str:
@@ -245,13 +268,14 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=int, default=900, help="seconds per path per round")
     p.add_argument("--fidelity", action="store_true", help="also measure int8 fidelity (bench/fidelity.py)")
     p.add_argument("--write", action="store_true", help="write the table into bench/RESULTS.md (## Generation speed)")
+    p.add_argument("--from-log", help="re-render the table from a previous run's output (its JSON lines) instead of running")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--cache-dir", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.worker:
         if a.worker.startswith("convert-"):
             from ariane.decoder import DecoderWeights
-            from ariane.litert import load_or_convert
+            from ariane.litert_convert import load_or_convert
             from ariane.model import gpt2_124m
 
             load_or_convert(DecoderWeights.from_backbone(gpt2_124m().lm.backbone), a.worker[8:], Path(a.cache_dir))
@@ -263,6 +287,18 @@ def main(argv=None) -> int:
     unknown = set(paths) - set(PATHS)
     if unknown:
         p.error(f"unknown paths {sorted(unknown)}; choose from {', '.join(PATHS)}")
+    if a.from_log:
+        lines = [json.loads(x) for x in Path(a.from_log).read_text().splitlines() if x.startswith("{")]
+        results = [x for x in lines if "path" in x]
+        conversion = next((x["conversion"] for x in lines if "conversion" in x), {})
+        fidelity = next((x["fidelity"] for x in lines if "fidelity" in x), None)
+        argv = next((x["argv"] for x in lines if "argv" in x), argv)
+        if a.fidelity and fidelity is None:
+            from bench.fidelity import measure
+
+            fidelity = measure()
+        return report(results, conversion, fidelity, a.write, argv)
+    print(json.dumps({"argv": argv if argv is not None else sys.argv[1:]}), flush=True)
     cache = Path(tempfile.mkdtemp(prefix="ariane-bench-"))
     conversion = {}
     if any(PATHS[p][1] == sys.executable and ("litert" in p or "batched" in p) for p in paths):
@@ -271,7 +307,7 @@ def main(argv=None) -> int:
             subprocess.run([sys.executable, __file__, "--worker", f"convert-{precision}", "--cache-dir", str(cache)], cwd=ROOT,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True, capture_output=True)  # fmt: skip
             conversion[precision] = time.perf_counter() - t
-            print(f"converted {precision} in {conversion[precision]:.1f} s (model build included)", flush=True)
+    print(json.dumps({"conversion": conversion}), flush=True)
     results = []
     for r in range(a.rounds):
         for path in paths if r % 2 == 0 else paths[::-1]:
@@ -283,13 +319,18 @@ def main(argv=None) -> int:
         from bench.fidelity import measure
 
         fidelity = measure()
-    report = table(merge(results), fidelity)
+        print(json.dumps({"fidelity": fidelity}), flush=True)
+    return report(results, conversion, fidelity, a.write, argv)
+
+
+def report(results: list, conversion: dict, fidelity, write: bool, argv) -> int:
+    text = table(merge(results), fidelity)
     if conversion:
-        report += "\n\nLiteRT conversion of GPT-2 124M, once per model (cached in ARIANE_HOME/cache/litert): " + ", ".join(
+        text += "\n\nLiteRT conversion of GPT-2 124M, once per model (cached in ARIANE_HOME/cache/litert): " + ", ".join(
             f"{k} {v:.0f} s" for k, v in conversion.items()) + " (process start and model build included)."
-    print(report)
-    if a.write:
-        write_results(report, " ".join(["python bench/generate.py", *(argv if argv is not None else sys.argv[1:])]))
+    print(text)
+    if write:
+        write_results(text, " ".join(["python bench/generate.py", *(argv if argv is not None else sys.argv[1:])]))
     return 0
 
 

@@ -48,11 +48,15 @@ VARIANTS.update({f"{name}+eigen": args for name, args in list(VARIANTS.items())}
 ENV = {name: {"TF_ENABLE_ONEDNN_OPTS": "0"} for name in VARIANTS if name.endswith("+eigen")}
 
 
-def measure(name: str, batch: int, length: int, steps: int, warmup: int) -> dict:
+def measure(name: str, batch: int, length: int, steps: int, warmup: int, threads: int = 0) -> dict:
     """Train `steps` steps of one variant in this process; tokens/s and peak memory."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import numpy as np
     import tensorflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
 
     from finetune.base import load_base, prepare
     from finetune.config import load_config
@@ -145,6 +149,7 @@ def main() -> None:
     p.add_argument("--length", type=int, default=128)  # tokens per sequence
     p.add_argument("--steps", type=int, default=10)  # timed steps (5,120 tokens at 4 × 128)
     p.add_argument("--warmup", type=int, default=2)  # untimed first steps (tracing, XLA compilation)
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for both libraries (0 = their default: all cores)")
     p.add_argument("--quiet-load", type=float, default=3.0, help="wait for the 1-min load average to drop under this ...")
     p.add_argument("--max-wait", type=float, default=300, help="... for at most this many seconds before each measurement")
     p.add_argument("--no-transformers", action="store_true", help="skip the transformers reference")
@@ -152,11 +157,12 @@ def main() -> None:
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one variant in this process
     a = p.parse_args()
     if a.one:
-        print(json.dumps(measure(a.one, a.batch, a.length, a.steps, a.warmup)), flush=True)
+        print(json.dumps(measure(a.one, a.batch, a.length, a.steps, a.warmup, a.threads)), flush=True)
         return
 
     QUIET[:] = [a.quiet_load, a.max_wait]
     shape = ["--batch", str(a.batch), "--length", str(a.length), "--steps", str(a.steps), "--warmup", str(a.warmup)]
+    threads = ["--threads", str(a.threads or os.cpu_count())]
     load0 = os.getloadavg()
     references = []
     if not a.no_transformers and not BENCH_PYTHON.exists():
@@ -165,7 +171,7 @@ def main() -> None:
 
     def reference_run(when):
         print(f"transformers full ({when}) ...", flush=True)
-        ref = run_child(["bench/hf_train.py", *shape], python=BENCH_PYTHON)
+        ref = run_child(["bench/hf_train.py", *shape, *threads], python=BENCH_PYTHON)
         if ref:
             references.append(ref)
             print(f"  {ref['best_tokens_per_s']:,.0f} tok/s best step, {ref['tokens_per_s']:,.0f} median", flush=True)
@@ -175,7 +181,7 @@ def main() -> None:
     rows = []
     for name in a.only or VARIANTS:
         print(f"{name} ...", flush=True)
-        row = run_child([__file__, "--one", name, *shape], extra_env=ENV.get(name))
+        row = run_child([__file__, "--one", name, *shape, "--threads", str(a.threads)], extra_env=ENV.get(name))
         if row:
             rows.append(row)
             print(f"  {row['best_tokens_per_s']:,.0f} tok/s best step, {row['tokens_per_s']:,.0f} median, {row['peak_rss_mb']:,} MB", flush=True)
@@ -203,7 +209,8 @@ def main() -> None:
             f"\n## Training speed\n\n{stamp}, {platform.processor() or platform.machine()}, {cpus} CPU cores, no GPU; "
             f"TensorFlow {tf.__version__}, torch {reference.get('torch') if reference else '-'}; load average "
             f"{load0[0]:.1f} before, {load1[0]:.1f} after (the cores are shared).\n"
-            f"GPT-2 124M (random weights), batch {a.batch} × {a.length} tokens, {a.steps} timed steps after {a.warmup}.\n\n"
+            f"GPT-2 124M (random weights), batch {a.batch} × {a.length} tokens, {a.steps} timed steps after {a.warmup}, "
+            f"{a.threads or 'default (all cores)'} CPU threads.\n\n"
             f"    .venv/bin/python bench/train_speed.py {' '.join(sys.argv[1:])}\n\n{text}\n"
         )
         with RESULTS.open("a", encoding="utf-8") as f:
