@@ -11,9 +11,11 @@ to `max_length`. `Generator.stream` yields text as each token is produced: the p
   Its streams go through a `BatchScheduler` (`ariane.batching`): with `batching`, simultaneous
   conversations are decoded together, one batched step for all of them.
 
-Settings (used when the argument is None): ARIANE_RUNTIME (keras | litert; default litert when
-int8 or batching is asked for, else keras), ARIANE_PRECISION (fp32 | int8), ARIANE_BATCHING
-(0 | 1), ARIANE_BATCH_SLOTS (8), ARIANE_JIT (1), ARIANE_THREADS (all cores).
+Settings (used when the argument is None): ARIANE_RUNTIME (litert | keras; default litert, the
+fastest path measured in bench/RESULTS.md), ARIANE_PRECISION (int8 | fp32; default int8 on litert,
+whose fidelity to fp32 is reported there; keras is fp32 only), ARIANE_BATCHING (0 | 1; default 1
+on litert), ARIANE_BATCH_SLOTS (8), ARIANE_JIT (1, keras only), ARIANE_THREADS (all cores). The
+tests set ARIANE_RUNTIME=keras (no conversion per tiny model) and test litert explicitly.
 
 Example:
     >>> gen = Generator(model, precision="int8", batching=True)  # doctest: +SKIP
@@ -63,10 +65,11 @@ class Generator:
         model: ariane.model.ChatModel. The model, tokenizer and chat format.
         jit: bool | None. keras runtime: compile the steps (XLA / jax.jit). None reads ARIANE_JIT
             (default on; the tests turn it off to skip compile time on tiny models).
-        runtime: str | None. "keras" or "litert"; None reads ARIANE_RUNTIME (see the module doc).
-        precision: str | None. "fp32" or "int8" (litert only); None reads ARIANE_PRECISION (fp32).
+        runtime: str | None. "litert" or "keras"; None reads ARIANE_RUNTIME (litert; see the module doc).
+        precision: str | None. "int8" or "fp32" (keras: fp32 only); None reads ARIANE_PRECISION
+            (int8 on litert, fp32 on keras).
         batching: bool | None. litert: decode simultaneous streams together; None reads
-            ARIANE_BATCHING (off: streams take turns).
+            ARIANE_BATCHING (on for litert; off: streams take turns).
         slots: int | None. Streams decoded together when batching; None reads ARIANE_BATCH_SLOTS (8).
         threads: int | None. litert interpreter threads; None reads ARIANE_THREADS (all cores).
         cache_dir: litert: where converted models are kept (None = ARIANE_HOME/cache/litert,
@@ -77,12 +80,13 @@ class Generator:
                  batching: bool | None = None, slots: int | None = None, threads: int | None = None, cache_dir=None):
         if jit is None:
             jit = _env("ARIANE_JIT", "1") != "0"
-        if precision is None:
-            precision = _env("ARIANE_PRECISION", "fp32")
-        if batching is None:
-            batching = _env("ARIANE_BATCHING", "0") not in ("0", "false", "no")
         if runtime is None:
-            runtime = _env("ARIANE_RUNTIME", "litert" if precision != "fp32" or batching else "keras")
+            explicit = precision not in (None, "fp32") or batching  # asked for what only litert does
+            runtime = _env("ARIANE_RUNTIME", "litert") if not explicit else "litert"
+        if precision is None:
+            precision = _env("ARIANE_PRECISION", "int8" if runtime == "litert" else "fp32")
+        if batching is None:
+            batching = _env("ARIANE_BATCHING", "1" if runtime == "litert" else "0") not in ("0", "false", "no")
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r} (ARIANE_RUNTIME)")
         if precision not in PRECISIONS:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 SETTINGS = {  # name -> environment
     "keras-xla": {"ARIANE_RUNTIME": "keras", "ARIANE_JIT": "1"},
     "litert-fp32": {"ARIANE_RUNTIME": "litert", "ARIANE_PRECISION": "fp32"},
+    "fp32-batched": {"ARIANE_RUNTIME": "litert", "ARIANE_PRECISION": "fp32", "ARIANE_BATCHING": "1"},
     "int8": {"ARIANE_PRECISION": "int8"},
     "int8-batched": {"ARIANE_PRECISION": "int8", "ARIANE_BATCHING": "1"},
 }

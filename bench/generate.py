@@ -330,18 +330,19 @@ def report(results: list, conversion: dict, fidelity, write: bool, argv) -> int:
             f"{k} {v:.0f} s" for k, v in conversion.items()) + " (process start and model build included)."
     print(text)
     if write:
-        write_results(text, " ".join(["python bench/generate.py", *(argv if argv is not None else sys.argv[1:])]))
+        loads = [r["load"] for r in results if "load" in r]  # 1-min load average as each path finished
+        write_results(text, " ".join(["python bench/generate.py", *(argv if argv is not None else sys.argv[1:])]), max(loads, default=os.getloadavg()[0]))
     return 0
 
 
-def write_results(report: str, command: str) -> None:
+def write_results(report: str, command: str, load: float) -> None:
     import platform
 
     results = ROOT / "bench" / "RESULTS.md"
     text = results.read_text(encoding="utf-8") if results.exists() else ""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.machine())
     section = (f"## Generation speed\n\n{time.strftime('%Y-%m-%d')}, {cpu}, {os.cpu_count()} cores (shared: load average "
-               f"{os.getloadavg()[0]:.1f} at the end), no GPU. Command: `{command}`. GPT-2 124M, random weights, batch 1, "
+               f"up to {load:.1f} as the paths finished), no GPU. Command: `{command}`. GPT-2 124M, random weights, batch 1, "
                f"{PROMPT_LEN}-token prompt, {NEW_TOKENS} new tokens, greedy.\n\n{report}\n")  # fmt: skip
     start = text.find("## Generation speed")
     if start >= 0:

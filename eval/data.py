@@ -21,7 +21,7 @@ from eval.task_metrics import CRISIS_FILE, OUT_OF_SCOPE_FILE, read_crisis_file, 
 
 REPO = Path(__file__).resolve().parents[1]
 CODE_DIRS = ("eval", "ariane", "finetune", "data")  # what produces the numbers; uncommitted changes there are stated
-ENV_SHOWN = ("KERAS_BACKEND", "ARIANE_JIT", "ARIANE_EMBEDDER_DIR", "ARIANE_LOCALE")  # settings that change results or timings
+ENV_SHOWN = ("KERAS_BACKEND", "ARIANE_RUNTIME", "ARIANE_PRECISION", "ARIANE_JIT", "ARIANE_EMBEDDER_DIR", "ARIANE_LOCALE")  # settings that change results or timings
 
 
 @dataclass

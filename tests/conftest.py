@@ -7,6 +7,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # XLA compile costs ~10 s per function on 2 cores; tiny test models run faster without it.
 # The compiled path is tested explicitly (Generator(..., jit=True)).
 os.environ.setdefault("ARIANE_JIT", "0")
+# The served default is LiteRT int8 with batching (ariane/generate.py); most tests run the keras
+# reference instead, so that each tiny model is not converted first. LiteRT is tested explicitly
+# (tests/test_speed.py), and tests/test_app_runtime.py serves the page on the default.
+os.environ.setdefault("ARIANE_RUNTIME", "keras")
 
 import pytest
 

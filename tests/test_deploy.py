@@ -91,7 +91,7 @@ def test_minilm_files_ship_where_the_embedder_finds_them(space):
 def test_model_becomes_a_space_variable_and_a_model_card_reference(tmp_path, capsys):
     assert deploy("--repo", "me/ariane", "--model", "hf://me/ariane-gpt2", "--dataset", "me/ariane-kb", "--dry-run", "--out", str(tmp_path / "s")) == 0
     out = capsys.readouterr().out
-    assert "ARIANE_MODEL=hf://me/ariane-gpt2" in out and "ARIANE_JIT=0" in out
+    assert "ARIANE_MODEL=hf://me/ariane-gpt2" in out and "ARIANE_PRECISION=int8" in out
     meta = front_matter(tmp_path / "s")
     assert meta["models"][0] == "me/ariane-gpt2" and meta["datasets"] == ["me/ariane-kb"]
 

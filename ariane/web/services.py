@@ -89,7 +89,8 @@ class Services:
 
         t = time.perf_counter()
         self.engine.answer([{"role": "user", "content": "What is burnout?"}], Context(session_id="warm-up"))
-        log.info("warmed up in %.1f s", time.perf_counter() - t)
+        generator = getattr(self.engine, "generator", None)
+        log.info("warmed up in %.1f s (%s)", time.perf_counter() - t, generator.name if generator is not None else "no model: knowledge base only")
 
     def source_titles(self, entry_ids) -> list[tuple[str, str, str]]:
         """(id, question, category) of each knowledge entry; unknown ids keep only their id."""

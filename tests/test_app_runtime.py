@@ -1,0 +1,75 @@
+"""`python app.py` on its default generation runtime (LiteRT int8, batched), as a Space runs it.
+
+The other tests run the keras reference (tests/conftest.py sets ARIANE_RUNTIME=keras); this one
+removes that setting, so the page is served exactly as players get it: the model is converted
+on first start, cached under ARIANE_HOME, and simultaneous chats share decode steps.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+gradio_client = pytest.importorskip("gradio_client")
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 180
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIANE_")}
+    env.update(ARIANE_HOME=str(tmp_path / "home"), ARIANE_MODEL=str(tiny_model_dir), ARIANE_LOG_LEVEL="INFO",
+               ARIANE_TEMPERATURE="0", ARIANE_MAX_NEW_TOKENS="16", GRADIO_SERVER_NAME="127.0.0.1",
+               GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False")  # fmt: skip
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert proc.poll() is None, f"app.py exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"app.py did not listen within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
+                time.sleep(0.5)
+        text = log.read_text()
+        assert "(litert int8, batched x8)" in text, f"the page is not on its default runtime:\n{text[-3000:]}"
+        assert list((tmp_path / "home" / "cache" / "litert").glob("gpt2-*-int8.tflite")), "the converted model was not cached"
+
+        results = [None, None]
+
+        def chat(i):  # small talk goes to the model: two players at once share the batched decode
+            client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
+            results[i] = client.predict("hello there", [], "", "", "", api_name="/chat")
+
+        threads = [threading.Thread(target=chat, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for reply in results:
+            assert reply is not None, f"a chat did not finish:\n{log.read_text()[-3000:]}"
+            text, info = reply
+            assert text.strip() and info["mode"] == "generated", info
+        # greedy, same message, same model: batching must not change what a conversation gets
+        assert results[0][0] == results[1][0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
