@@ -3,8 +3,10 @@
 The held-out questions (data/heldout/*.jsonl) are never indexed. `evaluate` reports top-1 and
 top-3 accuracy on the in-scope rewordings and how many out-of-scope questions fall below the
 threshold. `calibrate` picks the fusion weights (a coarse grid, so the figures do not flatter a
-lucky combination) and then the threshold that best separates in-scope from out-of-scope
-questions (Youden's J: accepted in-scope share + rejected out-of-scope share − 1).
+lucky combination) on validation paraphrases, never on data/heldout: one paraphrase per entry,
+left out of the index and out of the validation adapter's training (the same seeded split as
+`python -m data encoder --train`). Only the threshold is then set on data/heldout against the
+out-of-scope questions (Youden's J: accepted in-scope share + rejected out-of-scope share − 1).
 `write_config` stores the result, with the figures it came from, in data/retrieval.json.
 
 Example:
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ariane.knowledge.entries import HeldOut
 from ariane.knowledge.retrieval import CONFIG_FILE, RetrievalConfig, Retriever
 
 GRID = {  # coarse on purpose (2 x 4 x 4 x 2 = 64 combinations for 279 questions): no lucky decimals
@@ -106,35 +109,82 @@ def evaluate(retriever: Retriever, inside, outside, config: RetrievalConfig | No
     }
 
 
-def calibrate(retriever: Retriever, inside, outside) -> tuple[RetrievalConfig, dict]:
-    """Choose weights on the grid (best top-1, then top-3) and the threshold (best J).
+class _FixedBase:
+    """A stand-in for KnowledgeBase holding a fixed list of entries (the validation index)."""
+
+    version = 0
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def approved(self):
+        return self.entries
+
+
+def validation_questions(retriever: Retriever, validation_embedder=None, seed: int = 0):
+    """A Retriever over the entries minus one paraphrase each, and those paraphrases as questions.
+
+    Args:
+        retriever: Retriever. The served one (its entries and config).
+        validation_embedder: Embedder | None. The embedder that never saw the held-out
+            paraphrases (MiniLM + data/minilm_adapter_validation.npz); None = the retriever's
+            own, which is only honest when it is the base model.
+        seed: int. The split's seed (the adapter's training seed).
+    """
+    from ariane.knowledge.adapter import validation_split, without_validation
+
+    entries = retriever.index().entries
+    kept, questions = without_validation(entries, validation_split(entries, seed))
+    embedder = validation_embedder if validation_embedder is not None else retriever.embedder
+    return Retriever(_FixedBase(kept), embedder, retriever.config), [HeldOut(q, eid, "validation paraphrase") for q, eid in questions]
+
+
+def calibrate(retriever: Retriever, inside, outside, validation_embedder=None, seed: int = 0) -> tuple[RetrievalConfig, dict]:
+    """Choose weights on the grid (best top-1, then top-3) on the validation paraphrases, then
+    the threshold (best J) on the held-out rewordings against the out-of-scope questions.
+
+    The weights never see data/heldout: they are chosen on one paraphrase per entry, held out of
+    the index (and, through `validation_embedder`, out of the adapter's training). The threshold
+    is calibrated on data/heldout + out-of-scope (a single number; the top-1/top-3 reported for
+    the held-out set do not depend on it).
 
     Returns:
-        (RetrievalConfig, report): the chosen config and `evaluate`'s figures for it, plus the
-        BM25-only figures that set `bm25_threshold`.
+        (RetrievalConfig, report): the chosen config, `evaluate`'s figures for it, the
+        validation figures the weights came from, and the BM25-only figures that set `bm25_threshold`.
     """
     index = retriever.index()
+    best, best_key = retriever.config, (-1.0, -1.0)
+    if retriever.semantic:
+        val_retriever, val_questions = validation_questions(retriever, validation_embedder, seed)
+        val_index = val_retriever.index()
+        val_gold = np.array([val_index.ids.index(h.entry_id) for h in val_questions])
+        by_k = {k: _signals(val_retriever, [h.question for h in val_questions], k) for k in GRID["bm25_k"]}
+        for wq, wa, wb, k in itertools.product(*GRID.values()):
+            candidate = replace(retriever.config, w_questions=wq, w_answer=wa, w_bm25=wb, bm25_k=k)
+            key = _accuracy(_fuse(by_k[k], candidate, True), val_gold)
+            if key > best_key:
+                best, best_key = candidate, key
     position = {eid: i for i, eid in enumerate(index.ids)}
     gold = np.array([position[h.entry_id] for h in inside])
     questions = [h.question for h in inside] + [h.question for h in outside]
     n = len(inside)
-    by_k = {k: _signals(retriever, questions, k) for k in GRID["bm25_k"]}
-    best, best_key = retriever.config, (-1.0, -1.0)
+    signals = _signals(retriever, questions, best.bm25_k)
     if retriever.semantic:
-        for wq, wa, wb, k in itertools.product(*GRID.values()):
-            candidate = replace(retriever.config, w_questions=wq, w_answer=wa, w_bm25=wb, bm25_k=k)
-            key = _accuracy(_fuse(by_k[k], candidate, True)[:n], gold)
-            if key > best_key:
-                best, best_key = candidate, key
-        fused = _fuse(by_k[best.bm25_k], best, True)
+        fused = _fuse(signals, best, True)
         threshold, _ = best_threshold(fused[:n].max(1), fused[n:].max(1))
         best = replace(best, threshold=round(threshold, 4))
-    bm25 = by_k[best.bm25_k]["bm25"]
+    bm25 = signals["bm25"]
     bm25_threshold, _ = best_threshold(bm25[:n].max(1), bm25[n:].max(1))
     best = replace(best, bm25_threshold=round(bm25_threshold, 4))
     report = evaluate(retriever, inside, outside, best)
-    if retriever.semantic:  # the same figures without MiniLM
-        report["bm25_only"] = evaluate(Retriever(retriever.kb, None, best), inside, outside)
+    if retriever.semantic:
+        report["weights_chosen_on"] = {
+            "questions": len(val_questions),
+            "what": "one paraphrase per entry (seed %d) held out of the index and of the adapter's training" % seed,
+            "top1": round(best_key[0], 4),
+            "top3": round(best_key[1], 4),
+        }
+        report["bm25_only"] = evaluate(Retriever(retriever.kb, None, best), inside, outside)  # the same figures without MiniLM
     return best, report
 
 
@@ -142,8 +192,9 @@ def write_config(config: RetrievalConfig, report: dict, path=CONFIG_FILE) -> Pat
     """Write data/retrieval.json: the config and the figures it came from."""
     path = Path(path)
     data = {
-        "about": "Retrieval weights and thresholds, calibrated by `python -m data retrieval --calibrate` on "
-        "data/heldout (rewordings vs out-of-scope.jsonl). Regenerate after changing the entries.",
+        "about": "Retrieval weights and thresholds, written by `python -m data retrieval --calibrate`: the weights are "
+        "chosen on validation paraphrases (one per entry, out of the index and of the validation adapter's training), "
+        "the thresholds on data/heldout (rewordings vs out-of-scope.jsonl). Regenerate after changing the entries or the adapter.",
         "calibrated": datetime.date.today().isoformat(),
         "config": config.to_dict(),
         "figures": report,

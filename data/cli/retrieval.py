@@ -2,8 +2,9 @@
 
 The shipped entries (data/qa) are indexed in a throw-away base; the held-out questions
 (data/heldout) never are. Prints top-1/top-3 accuracy and the share of out-of-scope questions
-that fall below the threshold. --calibrate also chooses the fusion weights and the threshold
-and writes them, with these figures, to data/retrieval.json.
+that fall below the threshold. --calibrate also chooses the fusion weights (on validation
+paraphrases, never on data/heldout) and the threshold (on data/heldout vs out-of-scope) and
+writes them, with these figures, to data/retrieval.json.
 
 Examples:
     python -m data retrieval
@@ -22,6 +23,20 @@ def add_arguments(p) -> None:
     p.add_argument("--bm25-only", action="store_true", help="measure without MiniLM")
 
 
+def _validation_embedder(retriever):
+    """MiniLM + the validation adapter (trained without the paraphrases the weights are chosen on)."""
+    from ariane.knowledge.adapter import VALIDATION_ADAPTER_FILE
+    from ariane.knowledge.embed import load_embedder
+
+    if retriever.embedder is None or getattr(retriever.embedder.model, "adapter", None) is None:
+        return None  # the base model never saw any paraphrase: its own vectors are honest
+    if not VALIDATION_ADAPTER_FILE.is_file():
+        raise RuntimeError(f"{VALIDATION_ADAPTER_FILE} is missing: retrain with `python -m data encoder --train` "
+                           "(choosing the weights with the served adapter would flatter it)")
+    cache = retriever.embedder.cache.path if retriever.embedder.cache is not None else None
+    return load_embedder(cache, adapter=VALIDATION_ADAPTER_FILE)
+
+
 def run(args) -> int:
     from ariane.knowledge.calibrate import calibrate, evaluate, write_config
     from ariane.knowledge.entries import load_heldout
@@ -30,7 +45,7 @@ def run(args) -> int:
     inside, outside = load_heldout()
     with shipped_retriever(embedder=not args.bm25_only) as retriever:
         if args.calibrate:
-            config, report = calibrate(retriever, inside, outside)
+            config, report = calibrate(retriever, inside, outside, _validation_embedder(retriever))
             path = write_config(config, report)
             if not args.json:
                 print(f"wrote {path}")
