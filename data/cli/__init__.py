@@ -14,6 +14,7 @@ COMMANDS = {  # name -> (module, one-line help)
     "stats": ("data.cli.stats", "counts, lengths, top n-grams and a word cloud"),
     "build": ("data.cli.build", "train/validation/test dialogue splits as Hugging Face datasets"),
     "retrieval": ("data.cli.retrieval", "retrieval accuracy on the held-out questions (and calibration)"),
+    "encoder": ("data.cli.encoder", "MiniLM's retrieval adapter: show it, or --train it again (TensorFlow)"),
     "vectors": ("data.cli.vectors", "ship MiniLM vectors of the curated texts (fast start-up)"),
 }
 

