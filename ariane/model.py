@@ -120,10 +120,11 @@ RANDOM_MODELS = {  # `random:NAME` sources: random weights, real tokenizer (test
 }
 
 
-def load_model(source: str, seed: int = 0) -> ChatModel:
+def load_model(source: str, seed: int = 0, dtype: str | None = None) -> ChatModel:
     """Load a GPT-2 chat model from a preset name, `hf://`, `kaggle://` or a local directory.
 
-    `random:tiny` and `random:124m` build a GPT-2 with random weights (`seed`) instead.
+    `random:tiny` and `random:124m` build a GPT-2 with random weights (`seed`) instead. `dtype` (e.g.
+    "mixed_bfloat16", for training) overrides the compute dtype recorded in the preset.
 
     Raises:
         ModelUnavailable: offline, missing directory, or not a GPT-2 preset; the message says what to do.
@@ -159,7 +160,7 @@ def load_model(source: str, seed: int = 0) -> ChatModel:
     try:
         import keras_hub
 
-        lm = keras_hub.models.GPT2CausalLM.from_preset(source)
+        lm = keras_hub.models.GPT2CausalLM.from_preset(source, **({"dtype": dtype} if dtype else {}))
     except Exception as exc:  # network errors, missing files, wrong architecture
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}" if str(exc) else type(exc).__name__
         if os.path.isdir(source):
@@ -181,10 +182,38 @@ def save_model(model: ChatModel, directory, config: dict | None = None) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     model.lm.save_to_preset(str(directory))
+    _float32_policies(directory)
     model.chat_format.save(directory)
     cfg = dict(model.config if config is None else config)
     (directory / CONFIG_FILE).write_text(json.dumps(cfg, indent=2, default=str) + "\n", encoding="utf-8")
     return directory
+
+
+def _float32_policies(directory: Path) -> None:
+    """Serve a preset in float32 even when it was trained under a mixed-precision policy
+    (`finetune` `runtime.precision`): its weights are float32 already, only the layers' recorded
+    compute dtype changes, so the served model computes exactly as the untrained base did."""
+
+    def fix(node) -> bool:
+        changed = False
+        if isinstance(node, dict):
+            conf = node.get("config")
+            if node.get("class_name") == "DTypePolicy" and isinstance(conf, dict) and str(conf.get("name", "")).startswith("mixed_"):
+                conf["name"] = "float32"
+                changed = True
+            for value in node.values():
+                changed = fix(value) or changed
+        elif isinstance(node, list):
+            for value in node:
+                changed = fix(value) or changed
+        return changed
+
+    for path in directory.glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        if '"mixed_' in text:
+            data = json.loads(text)
+            if fix(data):
+                path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
 
 
 def build_model(

@@ -19,7 +19,7 @@ import resource
 import time
 
 
-def run(batch: int, length: int, steps: int, warmup: int, threads: int) -> dict:
+def run(batch: int, length: int, steps: int, warmup: int, threads: int, bf16: bool = False) -> dict:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
@@ -30,8 +30,12 @@ def run(batch: int, length: int, steps: int, warmup: int, threads: int) -> dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
     ids = torch.randint(0, 50257, (batch, length))
 
+    import contextlib
+
     def step():
-        loss = model(input_ids=ids, labels=ids).loss
+        # --bf16: torch's CPU autocast (bf16 matmuls, float32 weights and optimizer), the peer of Keras's mixed_bfloat16
+        with torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext():
+            loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -51,7 +55,7 @@ def run(batch: int, length: int, steps: int, warmup: int, threads: int) -> dict:
     cpu = time.process_time() - cpu0
     median, best = statistics.median(times), min(times)
     return {
-        "name": "transformers full (torch CPU, AdamW)",
+        "name": "transformers full (torch CPU, AdamW" + (", bf16 autocast)" if bf16 else ")"),
         "tokens_per_s": round(batch * length / median, 1),  # median step: the cores are shared
         "best_tokens_per_s": round(batch * length / best, 1),  # best step: least disturbed
         "step_s": round(median, 3),
@@ -71,8 +75,9 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10)  # timed steps
     p.add_argument("--warmup", type=int, default=2)  # untimed steps first
     p.add_argument("--threads", type=int, default=2)  # torch intra-op threads (this machine: 2 cores)
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (mixed precision)")
     a = p.parse_args()
-    print(json.dumps(run(a.batch, a.length, a.steps, a.warmup, a.threads)), flush=True)
+    print(json.dumps(run(a.batch, a.length, a.steps, a.warmup, a.threads, a.bf16)), flush=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,10 @@ VARIANTS = {
     "lora-r4-last2": ["--method", "lora", "--lora.rank", "4", "--lora.layers", "2"],
 }
 VARIANTS.update({f"{name}+eigen": args for name, args in list(VARIANTS.items())})
+BF16 = ["--runtime.precision", "mixed_bfloat16"]  # bf16 matmuls (oneDNN, AVX512_BF16), float32 weights
+VARIANTS.update({"full-bf16": ["--method", "full", *BF16], "lora-r4-bf16": ["--method", "lora", "--lora.rank", "4", *BF16],
+                 "lora-r4-last4-bf16": ["--method", "lora", "--lora.rank", "4", "--lora.layers", "4", *BF16],
+                 "lora-r4-xla-bf16": ["--method", "lora", "--lora.rank", "4", "--runtime.jit_compile", "true", *BF16]})  # fmt: skip
 ENV = {name: {"TF_ENABLE_ONEDNN_OPTS": "0"} for name in VARIANTS if name.endswith("+eigen")}
 
 
@@ -64,7 +68,10 @@ def measure(name: str, batch: int, length: int, steps: int, warmup: int, threads
     from finetune.train import compile_for_training, token_inputs
 
     cfg = load_config(None, ["--base", "random:124m", "--train.batch_size", str(batch), *VARIANTS[name]])
-    model = load_base(cfg.base, seed=0)
+    import keras
+
+    keras.config.set_dtype_policy(cfg.runtime.precision)  # as finetune.train does (this process trains once)
+    model = load_base(cfg.base, seed=0, dtype=cfg.runtime.precision)
     counts = prepare(model, cfg)
     compile_for_training(model.lm, make_optimizer(cfg.train, 1000), cfg.runtime)
     rng = np.random.default_rng(0)
@@ -75,7 +82,6 @@ def measure(name: str, batch: int, length: int, steps: int, warmup: int, threads
     spe = cfg.runtime.steps_per_execution
     warmup = -(-warmup // spe) * spe
     steps = -(-steps // spe) * spe
-    import keras
 
     class Clock(keras.callbacks.Callback):
         """Wall time of each execution (steps_per_execution steps), to take the median and the best."""
@@ -153,6 +159,7 @@ def main() -> None:
     p.add_argument("--quiet-load", type=float, default=3.0, help="wait for the 1-min load average to drop under this ...")
     p.add_argument("--max-wait", type=float, default=300, help="... for at most this many seconds before each measurement")
     p.add_argument("--no-transformers", action="store_true", help="skip the transformers reference")
+    p.add_argument("--hf-bf16", action="store_true", help="also run transformers with bf16 autocast (a row; ratios stay against fp32)")
     p.add_argument("--append-results", action="store_true", help="append the table to bench/RESULTS.md")
     p.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one variant in this process
     a = p.parse_args()
@@ -187,6 +194,12 @@ def main() -> None:
             print(f"  {row['best_tokens_per_s']:,.0f} tok/s best step, {row['tokens_per_s']:,.0f} median, {row['peak_rss_mb']:,} MB", flush=True)
     if not a.no_transformers:
         reference_run("after")
+    if a.hf_bf16 and not a.no_transformers:
+        print("transformers full, bf16 autocast ...", flush=True)
+        bf16 = run_child(["bench/hf_train.py", *shape, *threads, "--bf16"], python=BENCH_PYTHON)
+        if bf16:
+            rows.append(bf16)
+            print(f"  {bf16['best_tokens_per_s']:,.0f} tok/s best step, {bf16['tokens_per_s']:,.0f} median", flush=True)
     reference = None
     if references:
         reference = {**references[0], "name": "transformers full (torch CPU, AdamW), best of before/after runs ("

@@ -14,21 +14,15 @@ stops at the lowest adapted block, which is the main speed lever on CPU.
 
 from __future__ import annotations
 
-RANDOM_BASES = {
-    "random:tiny": dict(num_layers=2, num_heads=2, hidden_dim=64, intermediate_dim=128, max_sequence_length=512),
-    "random:124m": dict(num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072, max_sequence_length=1024),
-}
 
+def load_base(base: str, seed: int = 0, dtype: str | None = None):
+    """A `ChatModel` to fine-tune: `random:tiny`, `random:124m`, or any source `load_model` accepts.
 
-def load_base(base: str, seed: int = 0):
-    """A `ChatModel` to fine-tune: `random:tiny`, `random:124m`, or any source `load_model` accepts."""
-    from ariane.model import build_model, load_model
+    `dtype`: the compute dtype policy (`runtime.precision`); random bases take Keras's global one.
+    Raises ariane.model.ModelUnavailable (offline, unknown random base) with what to do."""
+    from ariane.model import load_model
 
-    if base.startswith("random:"):
-        if base not in RANDOM_BASES:
-            raise ValueError(f"base {base!r}: random bases are {', '.join(RANDOM_BASES)}")
-        return build_model(**RANDOM_BASES[base], seed=seed, model_id=f"gpt2-{base.split(':')[1]}-random")
-    return load_model(base)
+    return load_model(base, seed=seed, dtype=dtype)
 
 
 def transformer_blocks(backbone) -> list:

@@ -61,6 +61,17 @@ def _history(state: dict) -> list[dict]:
 
 def train(cfg: FinetuneConfig, resume: str | None = None, home=None) -> Path:
     """Run (or resume) fine-tuning; returns the run directory."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(cfg.runtime.precision)  # layers built from here on compute in it
+    try:
+        return _train(cfg, resume, home)
+    finally:
+        keras.config.set_dtype_policy(previous)  # a caller's later models (tests, notebooks) are not affected
+
+
+def _train(cfg: FinetuneConfig, resume: str | None, home) -> Path:
     from finetune.distribute import is_chief, make_strategy, replicas
 
     strategy = make_strategy(cfg.runtime.strategy, cfg.runtime.cpu_devices)  # before TensorFlow does anything else
@@ -93,7 +104,7 @@ def train(cfg: FinetuneConfig, resume: str | None = None, home=None) -> Path:
     pinned = splits.path.name if splits.path.parent == Path(home) / "datasets" else str(splits.path)
     cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, version=pinned))
     with strategy.scope():
-        model = base_lib.load_base(cfg.base, cfg.seed)
+        model = base_lib.load_base(cfg.base, cfg.seed, dtype=cfg.runtime.precision)
         counts = base_lib.prepare(model, cfg)
     lm = model.lm
     context = int(lm.backbone.max_sequence_length)

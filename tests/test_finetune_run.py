@@ -96,3 +96,32 @@ def test_runs_lists_the_run(smoke_run, capsys, monkeypatch):
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(run.name))
     summary = json.loads((run / "summary.json").read_text())
     assert f"{summary['best_val_loss']:.4f}" in line and version in line and "finished" in line
+
+
+def test_mixed_bfloat16_trains_and_exports_a_float32_preset(tmp_path, monkeypatch):
+    """runtime.precision mixed_bfloat16 (the CPU/GPU speed option): it trains, the global Keras policy
+    is given back, and the exported preset is float32 so serving computes as before."""
+    import keras
+
+    from ariane.model import load_model
+
+    monkeypatch.setenv("ARIANE_HOME", str(tmp_path))
+    write_dataset(tmp_path)
+    before = keras.config.dtype_policy().name
+    assert main(["--config", str(SMOKE), "--train.epochs", "1", "--runtime.precision", "mixed_bfloat16"]) == 0
+    assert keras.config.dtype_policy().name == before
+    (run,) = (tmp_path / "runs").iterdir()
+    assert yaml.safe_load((run / "config.yaml").read_text())["runtime"]["precision"] == "mixed_bfloat16"
+    (epoch,) = [r for r in read_metrics(run / "metrics.jsonl") if r.get("type") == "epoch"]
+    assert np.isfinite(epoch["val_loss"]) and epoch["val_loss"] > 0
+    keras_files = ("config.json", "task.json", "preprocessor.json")  # ariane_config.json records the training config
+    assert not [name for name in keras_files if "mixed_bfloat16" in (run / "model" / name).read_text()]
+    served = load_model(str(run / "model"))
+    assert served.lm.backbone.dtype_policy.name == "float32"
+
+
+def test_a_precision_outside_the_list_is_refused():
+    from finetune.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="runtime.precision is 'bfloat16'; use one of float32, mixed_bfloat16"):
+        load_config(str(SMOKE), ["--runtime.precision", "bfloat16"])
