@@ -73,3 +73,16 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_replies_generated_at_once_follow_the_batch_slots(tiny_model):
+    """With batched decoding, the page lets as many replies run as the batch has rows (else 2)."""
+    from ariane.engine import ChatEngine
+    from ariane.generate import Generator
+    from ariane.web.chat import ENGINE_CONCURRENCY, engine_concurrency
+
+    batched = ChatEngine(tiny_model, generator=Generator(tiny_model, runtime="litert", batching=True, slots=8))
+    alone = ChatEngine(tiny_model, generator=Generator(tiny_model, runtime="keras"))
+    assert engine_concurrency(batched) == 8
+    assert engine_concurrency(alone) == ENGINE_CONCURRENCY == 2
+    assert engine_concurrency(ChatEngine(model=None)) == ENGINE_CONCURRENCY

@@ -13,7 +13,7 @@ import os
 import gradio as gr
 
 from ariane.web.api import build_api
-from ariane.web.chat import ENGINE, ENGINE_CONCURRENCY, build_chat
+from ariane.web.chat import ENGINE, build_chat, engine_concurrency
 from ariane.web.console import build_console
 from ariane.web.services import Services
 
@@ -43,7 +43,7 @@ def build_app(engine=None, settings=None, *, feedback=None, password: str | None
                 chat = build_chat(services)
             with gr.Tab("Mediators", id="console-tab"):
                 build_console(services)
-        build_api(services, ENGINE_CONCURRENCY, ENGINE)
+        build_api(services, engine_concurrency(services.engine), ENGINE)
         load_page, inputs, outputs = chat["load"]
         demo.load(load_page, inputs, outputs, api_visibility="private")
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)

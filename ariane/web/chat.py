@@ -20,7 +20,17 @@ from ariane.web.turns import HINT_MESSAGE, TurnError, hints_used, stream_turn
 log = logging.getLogger(__name__)
 
 ENGINE = "engine"  # concurrency group of everything that runs the model (page and API share it)
-ENGINE_CONCURRENCY = 2  # replies generated at once: one per CPU core of the target machine (2 cores)
+ENGINE_CONCURRENCY = 2  # replies generated at once without batched decoding: one per CPU core of the target machine (2 cores)
+
+
+def engine_concurrency(engine) -> int:
+    """Replies generated at once: the generator's batch slots when simultaneous streams share each
+    decode step (the default LiteRT runtime: 8), else ENGINE_CONCURRENCY. With only 2 at once, a
+    20-player session queued for seconds while 6 of the 8 slots stayed empty (bench/RESULTS.md, Load)."""
+    generator = getattr(engine, "generator", None)
+    if generator is not None and getattr(generator, "batching", False):
+        return max(ENGINE_CONCURRENCY, int(generator.slots))
+    return ENGINE_CONCURRENCY
 
 EXAMPLES = [
     "I'm stuck on this puzzle, where should I look?",
@@ -178,7 +188,7 @@ def build_chat(services) -> dict:
         return "", ("Comment saved. Thank you!" if row else "Vote on an answer first, then add a comment.")
 
     # ---- wiring -----------------------------------------------------------------------------
-    engine_events = dict(concurrency_id=ENGINE, concurrency_limit=ENGINE_CONCURRENCY, api_visibility="private")
+    engine_events = dict(concurrency_id=ENGINE, concurrency_limit=engine_concurrency(services.engine), api_visibility="private")
     ui = dict(api_visibility="private")
     gr.on([message.submit, send.click], respond, [message, chatbot, room, puzzle, session], [chatbot, message, hints], **engine_events)
     hint.click(ask_hint, [chatbot, room, puzzle, session], [chatbot, hints], **engine_events)
