@@ -75,14 +75,15 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
             proc.kill()
 
 
-def test_replies_generated_at_once_follow_the_batch_slots(tiny_model):
-    """With batched decoding, the page lets as many replies run as the batch has rows (else 2)."""
-    from ariane.engine import ChatEngine
-    from ariane.generate import Generator
-    from ariane.web.chat import ENGINE_CONCURRENCY, engine_concurrency
+def test_replies_generated_at_once_default_to_two_and_can_be_raised(monkeypatch):
+    """2 at once by default, batched runtime or not (measured faster on 2 cores); a bigger machine
+    raises it with ARIANE_ENGINE_CONCURRENCY, and a bad value says what is wrong."""
+    from ariane.web.chat import engine_concurrency
 
-    batched = ChatEngine(tiny_model, generator=Generator(tiny_model, runtime="litert", batching=True, slots=8))
-    alone = ChatEngine(tiny_model, generator=Generator(tiny_model, runtime="keras"))
-    assert engine_concurrency(batched) == 8
-    assert engine_concurrency(alone) == ENGINE_CONCURRENCY == 2
-    assert engine_concurrency(ChatEngine(model=None)) == ENGINE_CONCURRENCY
+    monkeypatch.delenv("ARIANE_ENGINE_CONCURRENCY", raising=False)
+    assert engine_concurrency() == 2
+    monkeypatch.setenv("ARIANE_ENGINE_CONCURRENCY", "8")
+    assert engine_concurrency() == 8
+    monkeypatch.setenv("ARIANE_ENGINE_CONCURRENCY", "many")
+    with pytest.raises(ValueError, match="ARIANE_ENGINE_CONCURRENCY='many': expected a whole number"):
+        engine_concurrency()

@@ -8,6 +8,7 @@ Stable element ids (browser tests, the game's own styling): #notice-banner, #roo
 from __future__ import annotations
 
 import logging
+import os
 
 import gradio as gr
 
@@ -20,17 +21,26 @@ from ariane.web.turns import HINT_MESSAGE, TurnError, hints_used, stream_turn
 log = logging.getLogger(__name__)
 
 ENGINE = "engine"  # concurrency group of everything that runs the model (page and API share it)
-ENGINE_CONCURRENCY = 2  # replies generated at once without batched decoding: one per CPU core of the target machine (2 cores)
+ENGINE_CONCURRENCY = 2  # replies generated at once: one per CPU core of the target machine (2 cores)
 
 
-def engine_concurrency(engine) -> int:
-    """Replies generated at once: the generator's batch slots when simultaneous streams share each
-    decode step (the default LiteRT runtime: 8), else ENGINE_CONCURRENCY. With only 2 at once, a
-    20-player session queued for seconds while 6 of the 8 slots stayed empty (bench/RESULTS.md, Load)."""
-    generator = getattr(engine, "generator", None)
-    if generator is not None and getattr(generator, "batching", False):
-        return max(ENGINE_CONCURRENCY, int(generator.slots))
-    return ENGINE_CONCURRENCY
+def engine_concurrency(engine=None) -> int:
+    """Replies generated at once: ARIANE_ENGINE_CONCURRENCY, else ENGINE_CONCURRENCY (2).
+
+    Not the 8 batch slots of the LiteRT runtime: with 20 players on 2 cores, 8 replies at once gave
+    /chat p50 12.8 s against 6.0 s with 2 (bench/RESULTS.md, Load: Gradio's per-token streaming
+    and the players' clients share the cores with decoding). Streams that overlap still share
+    decode steps. A bigger machine can raise it."""
+    raw = os.environ.get("ARIANE_ENGINE_CONCURRENCY", "").strip()
+    if not raw:
+        return ENGINE_CONCURRENCY
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"ARIANE_ENGINE_CONCURRENCY={raw!r}: expected a whole number of replies at once, at least 1")
+    return value
 
 EXAMPLES = [
     "I'm stuck on this puzzle, where should I look?",
