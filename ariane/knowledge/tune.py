@@ -100,8 +100,11 @@ class _Upper:
     def __init__(self, base, config: TuneConfig):
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(config.threads)
+        except RuntimeError:  # TensorFlow already ran in this process (a notebook, the test suite): keep its threads
+            pass
         tf.random.set_seed(config.seed)
         self.tf, self.base, self.config = tf, base, config
         self.scale = config.alpha / config.rank
