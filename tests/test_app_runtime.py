@@ -6,14 +6,14 @@ on first start, cached under ARIANE_HOME, and simultaneous chats share decode st
 """
 
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from ariane.web.testing import free_port, wait_until_listening
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -21,14 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 180
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARIANE_")}
     env.update(ARIANE_HOME=str(tmp_path / "home"), ARIANE_MODEL=str(tiny_model_dir), ARIANE_LOG_LEVEL="INFO",
                ARIANE_TEMPERATURE="0", ARIANE_MAX_NEW_TOKENS="16", GRADIO_SERVER_NAME="127.0.0.1",
@@ -37,15 +31,7 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert proc.poll() is None, f"app.py exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"app.py did not listen within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
-                time.sleep(0.5)
+        wait_until_listening(proc, port, log, START_TIMEOUT_S)
         text = log.read_text()
         assert "(litert int8, batched x8)" in text, f"the page is not on its default runtime:\n{text[-3000:]}"
         assert list((tmp_path / "home" / "cache" / "litert").glob("gpt2-*-int8.tflite")), "the converted model was not cached"

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ariane.web.testing import free_port, wait_until_listening
+
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_VENV = ROOT / ".venv-space"  # reused only while requirements.txt is byte-identical (git-ignored)
 INSTALL_TIMEOUT_S = 900  # pip install of TensorFlow & co. from pip's cache: 1-2 min; cold, longer
@@ -163,12 +165,6 @@ def test_upload_fails_fast_and_clearly_offline(tmp_path, monkeypatch, capsys):
 # ---- the Space's build, rehearsed ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _space_venv(requirements: Path) -> Path:
     """A virtual environment with requirements.txt alone (no dev tools, no MiniLM wheel, no repo on the path)."""
     key = hashlib.sha256(requirements.read_bytes() + sys.version.encode()).hexdigest()[:16]
@@ -195,7 +191,7 @@ def test_space_installs_from_its_requirements_and_answers(space, tmp_path):
 
     python = _space_venv(space / "requirements.txt")
     app_dir = shutil.copytree(space, tmp_path / "space")  # the app writes its SQLite files under ./var
-    port = _free_port()
+    port = free_port()
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TMPDIR") if k in os.environ}
     env.update(ARIANE_MODEL="none", GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
                GRADIO_ANALYTICS_ENABLED="False", GRADIO_CACHE_EXAMPLES="false")
@@ -203,15 +199,7 @@ def test_space_installs_from_its_requirements_and_answers(space, tmp_path):
     with open(log, "w") as out:
         proc = subprocess.Popen([str(python), "app.py"], cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert proc.poll() is None, f"the Space's app.py exited ({proc.returncode}):\n{log.read_text()[-3000:]}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"app.py did not listen within {START_TIMEOUT_S} s:\n{log.read_text()[-3000:]}"
-                time.sleep(1)
+        wait_until_listening(proc, port, log, START_TIMEOUT_S)
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
         text, info = client.predict("I can't sleep because of stress at work", [], "", "", "", False, api_name="/chat")
         assert text.strip() and info["model"] is None and info["mode"] in ("retrieved", "fallback", "crisis")
