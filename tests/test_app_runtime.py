@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ariane.web.testing import free_port, wait_until_listening
+from ariane.web.testing import free_port, stop, wait_until_listening
 
 gradio_client = pytest.importorskip("gradio_client")
 
@@ -54,11 +54,7 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
         # greedy, same message, same model: batching must not change what a conversation gets
         assert results[0][0] == results[1][0]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 30)
 
 
 def test_replies_generated_at_once_default_to_two_and_can_be_raised(monkeypatch):

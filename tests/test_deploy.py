@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ariane.web.testing import free_port, wait_until_listening
+from ariane.web.testing import free_port, stop, wait_until_listening
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE_VENV = ROOT / ".venv-space"  # reused only while requirements.txt is byte-identical (git-ignored)
@@ -206,11 +206,7 @@ def test_space_installs_from_its_requirements_and_answers(space, tmp_path):
         assert info["sources"], f"no knowledge entry was used: {info}"
         assert "semantic retrieval is off" not in log.read_text(), "the Space did not find its MiniLM files"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 20)
 
 
 # ---- Dockerfile (not built here: no Docker engine) ----------------------------------------------

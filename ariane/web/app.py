@@ -43,7 +43,7 @@ def build_app(engine=None, settings=None, *, feedback=None, password: str | None
                 chat = build_chat(services)
             with gr.Tab("Mediators", id="console-tab"):
                 build_console(services)
-        build_api(services, engine_concurrency(services.engine), ENGINE)
+        build_api(services, engine_concurrency(), ENGINE)
         load_page, inputs, outputs = chat["load"]
         demo.load(load_page, inputs, outputs, api_visibility="private")
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=DEFAULT_CONCURRENCY)

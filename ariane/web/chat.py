@@ -24,7 +24,7 @@ ENGINE = "engine"  # concurrency group of everything that runs the model (page a
 ENGINE_CONCURRENCY = 2  # replies generated at once: one per CPU core of the target machine (2 cores)
 
 
-def engine_concurrency(engine=None) -> int:
+def engine_concurrency() -> int:
     """Replies generated at once: ARIANE_ENGINE_CONCURRENCY, else ENGINE_CONCURRENCY (2).
 
     Not the 8 batch slots of the LiteRT runtime: with 20 players on 2 cores, 8 replies at once gave
@@ -198,7 +198,7 @@ def build_chat(services) -> dict:
         return "", ("Comment saved. Thank you!" if row else "Vote on an answer first, then add a comment.")
 
     # ---- wiring -----------------------------------------------------------------------------
-    engine_events = dict(concurrency_id=ENGINE, concurrency_limit=engine_concurrency(services.engine), api_visibility="private")
+    engine_events = dict(concurrency_id=ENGINE, concurrency_limit=engine_concurrency(), api_visibility="private")
     ui = dict(api_visibility="private")
     gr.on([message.submit, send.click], respond, [message, chatbot, room, puzzle, session], [chatbot, message, hints], **engine_events)
     hint.click(ask_hint, [chatbot, room, puzzle, session], [chatbot, hints], **engine_events)

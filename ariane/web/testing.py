@@ -35,3 +35,14 @@ def wait_until_listening(proc, port: int, log, timeout: float, host: str = "127.
         except OSError:
             assert time.monotonic() < deadline, f"app.py did not listen within {timeout} s:\n{log.read_text()[-3000:]}"
             time.sleep(0.5)
+
+
+def stop(proc, timeout: float = 30) -> None:
+    """Terminate a `python app.py` subprocess; kill it if it has not exited after `timeout` seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
