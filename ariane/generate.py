@@ -73,7 +73,7 @@ class Generator:
         slots: int | None. Streams decoded together when batching; None reads ARIANE_BATCH_SLOTS (8).
         threads: int | None. litert interpreter threads; None reads ARIANE_THREADS (all cores).
         cache_dir: litert: where converted models are kept (None = ARIANE_HOME/cache/litert,
-            False = nowhere).
+            False = nowhere). A converted file shipped in the model's folder is used first.
     """
 
     def __init__(self, model, jit: bool | None = None, runtime: str | None = None, precision: str | None = None,
@@ -142,7 +142,8 @@ class Generator:
                 from ariane.litert import LiteRTDecoder
 
                 weights = DecoderWeights.from_backbone(self.backbone)
-                decoder = LiteRTDecoder(weights, self.precision, threads=self.threads, cache_dir=self.cache_dir)
+                decoder = LiteRTDecoder(weights, self.precision, threads=self.threads, cache_dir=self.cache_dir,
+                                        model_source=getattr(self.model, "source", None))
                 # Grow the buffers once, now, rather than stall every stream when a longer prompt
                 # or one more conversation first shows up.
                 decoder.prepare(self.slots, self.max_length if self.slots == 1 else WARM_BATCH_LENGTH, self.max_length)

@@ -6,8 +6,8 @@ and quantize each activation row on the fly, with VNNI dot products where the CP
 fp32 kernels (XNNPACK) are the fastest fp32 matrix-vector products we measured under TensorFlow.
 
 `LiteRTDecoder` loads the two functions of `ariane.decoder` as one LiteRT model (two signatures
-sharing the weights; converted once per model and cached on disk by `ariane.litert_convert`,
-~1 s to load) and runs:
+sharing the weights; converted once per model by `ariane.litert_convert`, shipped in the model's
+folder or cached on disk, ~1 s to load) and runs:
 
 - `prefill(token_ids)` -> last logits, and the prompt's keys/values;
 - `reserve(slots, length)`, `write(slot, k, v)` -> a key/value cache of `slots` rows, kept in the
@@ -69,9 +69,12 @@ class LiteRTDecoder:
         threads: int | None. Interpreter threads; None = ARIANE_THREADS or all cores.
         cache_dir: Path | None | False. Where converted models are kept; None = default_cache_dir(),
             False = do not cache.
+        model_source: str | None. The model's folder or hf:// repo (`ChatModel.source`): a converted
+            file shipped there (`litert/`) is used first (`ariane.litert_convert.load_or_convert`).
     """
 
-    def __init__(self, weights: DecoderWeights, precision: str = "int8", threads: int | None = None, cache_dir=None):
+    def __init__(self, weights: DecoderWeights, precision: str = "int8", threads: int | None = None, cache_dir=None,
+                 model_source: str | None = None):
         import warnings
 
         self.precision = precision
@@ -81,7 +84,7 @@ class LiteRTDecoder:
         self.hidden_dim, self.max_positions = weights.hidden_dim, weights.max_positions
         if cache_dir is None:
             cache_dir = default_cache_dir()
-        self._blob = load_or_convert(weights, precision, cache_dir or None)
+        self._blob = load_or_convert(weights, precision, cache_dir or None, model_source)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf.lite's "moved to ai_edge_litert" notice
             self._interp = _interpreter_class()(model_content=self._blob, num_threads=threads or default_threads())

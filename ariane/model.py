@@ -38,6 +38,9 @@ class ChatModel:
         chat_format: ariane.prompt.ChatFormat. How to prompt it.
         model_id: str. A short name shown in replies' metadata and feedback.
         config: dict. The config that produced the model (empty for base presets).
+        source: str. Where the weights were read from: a local folder (a preset folder, or the Hub
+            cache's copy of an hf:// model read offline), `hf://USER/NAME`, a preset name; "" when
+            built in memory. `ariane.litert_convert` looks there for a converted model shipped with it.
     """
 
     lm: object
@@ -45,6 +48,7 @@ class ChatModel:
     chat_format: ChatFormat = DEFAULT_FORMAT
     model_id: str = "unknown"
     config: dict = field(default_factory=dict)
+    source: str = ""
 
     @property
     def max_sequence_length(self) -> int:
@@ -174,7 +178,8 @@ def load_model(source: str, seed: int = 0, dtype: str | None = None) -> ChatMode
     cfg_text = _read_optional(source, CONFIG_FILE)
     config = json.loads(cfg_text) if cfg_text else {}
     model_id = requested if "://" in requested else describe_source(source)
-    return ChatModel(lm, Tokenizer(lm.preprocessor.tokenizer), chat_format, model_id, config)
+    where = str(Path(source).resolve()) if os.path.isdir(source) else source
+    return ChatModel(lm, Tokenizer(lm.preprocessor.tokenizer), chat_format, model_id, config, where)
 
 
 def save_model(model: ChatModel, directory, config: dict | None = None) -> Path:
