@@ -3,7 +3,8 @@
 `train(cfg)` creates `ARIANE_HOME/runs/<YYYYmmdd-HHMMSS>-<name>/`; `train(cfg, resume=RUN)` goes on
 from a run's last checkpoint with its step counter and AdamW state. After each epoch: validation
 loss and perplexity, a checkpoint, and early stopping. At the end the best epoch's weights are
-exported as a KerasHub preset (`model/`, LoRA merged) with the chat format and a model card.
+exported as a KerasHub preset (`model/`, LoRA merged) with the chat format, a model card and its
+LiteRT conversion (`model/litert/`, `export.litert`).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def _train(cfg: FinetuneConfig, resume: str | None, home) -> Path:
 
 
 def export(run_dir, model, cfg, state, splits, counts, n_train, n_val, padding, padding_pad, status, n_replicas) -> Path:
-    """Write model/ (preset + chat format + config), summary.json, loss.png and the model card."""
+    """Write model/ (preset + chat format + config + LiteRT files), summary.json, loss.png and the model card."""
     from ariane.model import save_model
     from finetune.card import plot_loss, write_card, write_summary
 
@@ -220,6 +221,13 @@ def export(run_dir, model, cfg, state, splits, counts, n_train, n_val, padding, 
     meta = {"run_name": Path(run_dir).name, "base": cfg.base, "method": cfg.method, "data_version": splits.version,
             "best_val_loss": best["val_loss"], "best_val_perplexity": best["val_perplexity"], "finetune": cfg.to_dict()}
     save_model(model, model_dir, meta)
+    if cfg.export.litert:  # the page then serves it without converting, wherever the folder goes
+        from ariane.litert_convert import write_into_model
+
+        t = time.time()
+        files = write_into_model(model_dir, cfg.export.litert)
+        say(f"LiteRT {', '.join(cfg.export.litert)} written to {model_dir / 'litert'} ({time.time() - t:.1f} s; "
+            f"{sum(f.stat().st_size for f in files) / 1e6:.1f} MB)")
     write_summary(run_dir, summary)
     plot_loss(Path(run_dir) / "metrics.jsonl", Path(run_dir) / "loss.png")
     write_card(run_dir, cfg.to_dict(), summary)

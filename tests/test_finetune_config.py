@@ -42,7 +42,8 @@ def test_every_config_field_has_a_commented_default():
 
     from finetune import config
 
-    for cls in (config.FinetuneConfig, config.DataConfig, config.LoraConfig, config.TrainConfig, config.RuntimeConfig):
+    for cls in (config.FinetuneConfig, config.DataConfig, config.LoraConfig, config.TrainConfig, config.RuntimeConfig,
+                config.ExportConfig):
         source = inspect.getsource(cls)
         for f in dataclasses.fields(cls):
             line = next(ln for ln in source.splitlines() if ln.strip().startswith(f"{f.name}:"))

@@ -13,24 +13,26 @@ from finetune.progress import read_metrics
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    """`python -m finetune --config smoke.yaml --train.epochs 2`, then `--resume RUN --train.epochs 3`."""
+    """`python -m finetune --config smoke.yaml --train.epochs 2 --export.litert ""` (no LiteRT file),
+    then `--resume RUN --train.epochs 3 --export.litert int8`."""
     home = tmp_path_factory.mktemp("home")
     mp = pytest.MonkeyPatch()
     mp.setenv("ARIANE_HOME", str(home))
     try:
         version = write_dataset(home)
-        assert main(["--config", str(SMOKE), "--train.epochs", "2"]) == 0
+        assert main(["--config", str(SMOKE), "--train.epochs", "2", "--export.litert", ""]) == 0
         (run,) = (home / "runs").iterdir()
         after_two = read_metrics(run / "metrics.jsonl")
         state_two = json.loads((run / "checkpoints" / "epoch-002" / "state.json").read_text())
-        assert main(["--resume", run.name, "--train.epochs", "3"]) == 0
+        litert_two = sorted(p.name for p in (run / "model").rglob("*.tflite"))
+        assert main(["--resume", run.name, "--train.epochs", "3", "--export.litert", "int8"]) == 0
     finally:
         mp.undo()
-    return home, run, after_two, state_two, version
+    return home, run, after_two, state_two, version, litert_two
 
 
 def test_run_directory_holds_everything(smoke_run):
-    _, run, _, _, version = smoke_run
+    _, run, _, _, version, _ = smoke_run
     for name in ("config.yaml", "ariane_chat_format.json", "metrics.jsonl", "loss.png", "README.md", "summary.json",
                  "model/config.json", "model/model.weights.h5", "model/ariane_chat_format.json", "model/ariane_config.json",
                  "model/README.md"):
@@ -44,7 +46,7 @@ def test_run_directory_holds_everything(smoke_run):
 
 
 def test_resume_continues_step_count_and_optimizer(smoke_run):
-    _, run, after_two, state_two, _ = smoke_run
+    _, run, after_two, state_two, _, _ = smoke_run
     rows = read_metrics(run / "metrics.jsonl")
     epochs = [r for r in rows if r["type"] == "epoch"]
     assert [(r["epoch"], r["step"]) for r in epochs] == [(1, 4), (2, 8), (3, 12)]
@@ -64,8 +66,22 @@ def test_resume_continues_step_count_and_optimizer(smoke_run):
     assert state["best_epoch"] in (1, 2, 3) and state_two["epoch"] == 2
 
 
+def test_export_ships_the_litert_files_its_config_names(smoke_run):
+    """export.litert: [] writes none; [int8] writes model/litert/gpt2-<fingerprint>-int8.tflite, named
+    by the fingerprint of the weights as the server reads them back, so the page uses it."""
+    from ariane.decoder import DecoderWeights
+    from ariane.model import load_model
+
+    _, run, _, _, _, litert_two = smoke_run
+    assert litert_two == []
+    assert yaml.safe_load((run / "config.yaml").read_text())["export"]["litert"] == ["int8"]
+    served = DecoderWeights.from_backbone(load_model(str(run / "model")).lm.backbone).fingerprint()
+    assert sorted(p.name for p in (run / "model").rglob("*.tflite")) == [f"gpt2-{served}-int8.tflite"]
+    assert (run / "model" / "litert" / f"gpt2-{served}-int8.tflite").read_bytes()[4:8] == b"TFL3"  # a LiteRT flatbuffer
+
+
 def test_training_loss_falls_clearly(smoke_run):
-    _, run, _, _, version = smoke_run
+    _, run, _, _, version, _ = smoke_run
     train = [r for r in read_metrics(run / "metrics.jsonl") if r["type"] == "train"]
     assert train[0]["step"] == 1 and train[0]["loss"] > 10.5  # ln(50257) = 10.8: random weights
     assert train[-1]["loss"] < train[0]["loss"] - 1.5
@@ -79,7 +95,7 @@ def test_the_exported_model_loads_and_generates(smoke_run):
     from ariane.model import load_model
     from ariane.settings import GenerationConfig
 
-    _, run, _, _, version = smoke_run
+    _, run, _, _, version, _ = smoke_run
     model = load_model(str(run / "model"))
     assert model.model_id == run.name and model.chat_format.version == "ariane-chat-v1"
     assert model.config["data_version"] == version and model.config["finetune"]["base"] == "random:tiny"
@@ -90,7 +106,7 @@ def test_the_exported_model_loads_and_generates(smoke_run):
 
 
 def test_runs_lists_the_run(smoke_run, capsys, monkeypatch):
-    home, run, _, _, version = smoke_run
+    home, run, _, _, version, _ = smoke_run
     monkeypatch.setenv("ARIANE_HOME", str(home))
     assert main(["runs"]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith(run.name))
@@ -118,6 +134,11 @@ def test_mixed_bfloat16_trains_and_exports_a_float32_preset(tmp_path, monkeypatc
     assert not [name for name in keras_files if "mixed_bfloat16" in (run / "model" / name).read_text()]
     served = load_model(str(run / "model"))
     assert served.lm.backbone.dtype_policy.name == "float32"
+    # the LiteRT file converted under the training policy is named for the float32 weights the server reads
+    from ariane.decoder import DecoderWeights
+
+    fingerprint = DecoderWeights.from_backbone(served.lm.backbone).fingerprint()
+    assert (run / "model" / "litert" / f"gpt2-{fingerprint}-int8.tflite").is_file()
 
 
 def test_a_precision_outside_the_list_is_refused():
