@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ariane.sampling import SeenTokens, next_token
 from ariane.settings import GenerationConfig
 
 CACHE_BUCKETS = (64, 128, 256, 512, 768, 1024)  # cache lengths (tokens); compiled functions are reused per bucket
@@ -206,7 +207,7 @@ class Stream:
         self._start = time.perf_counter()
         self._rng = np.random.default_rng(self.config.seed)
         self._decoder = gen.model.tokenizer.stream_decoder()
-        self._seen = list(self.prompt_ids)
+        self._seen = SeenTokens(self.prompt_ids)  # what the repetition penalty applies to
         self._held = ""  # text withheld because it may be the start of a stop string
         length = bucket(min(n + self.config.max_new_tokens, gen.max_length), limit=gen.max_length)
         deltas = self._scheduled(length) if gen.runtime == "litert" else self._keras(length)
@@ -244,8 +245,6 @@ class Stream:
 
     # ---- one token (the batch scheduler calls these from its thread) ----------------------------
     def _pick(self, logits) -> int:
-        from ariane.sampling import next_token
-
         return next_token(logits, self._seen, self.config, self._rng)
 
     def _take(self, token: int, index: int, length: int) -> str:
@@ -257,7 +256,7 @@ class Stream:
             self.stop_reason = "end_of_turn"
             return ""
         self.token_ids.append(token)
-        self._seen.append(token)
+        self._seen.add(token)
         self._held += self._decoder.feed(token)
         cut = _stop_at(self._held, self.stop_strings)
         if cut is not None:
