@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ariane.knowledge.adapter import Adapter, validation_split
-from ariane.knowledge.embed import MODEL_ID, mean_pool
+from ariane.knowledge.minilm import MODEL_ID
 
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense")  # every dense layer of a BERT block  # fmt: skip

@@ -50,7 +50,8 @@ def _train(args, out, adapter_file, validation_file) -> int:
     from dataclasses import asdict, replace
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-    from ariane.knowledge.embed import MiniLM, model_dir
+    from ariane.knowledge.embed import model_dir
+    from ariane.knowledge.minilm import MiniLM
     from ariane.knowledge.entries import load_entries
     from ariane.knowledge.tune import CANDIDATES, TuneConfig, cross_validate, train
 
