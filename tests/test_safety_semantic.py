@@ -156,7 +156,9 @@ def test_calibration_keeps_false_alarms_within_the_targets(shared_embeddings_cac
     bank = read_bank()
     small = [e for e in bank if e.label == "crisis"][::8] + [e for e in bank if e.label != "crisis"][::8]
     detector = CrisisDetector(semantic=SemanticDetector(load_embedder(shared_embeddings_cache), small, SemanticConfig(), vectors_file=None))
-    result = calibrate(detector, small, knowledge_questions()[::40])
+    # every 10th knowledge question (341): with every 40th (86), one crisis entry's paraphrase that the rules rightly
+    # flag ("where to get help right now if I can't cope") was already over the 1 % target on its own
+    result = calibrate(detector, small, knowledge_questions()[::10])
     cv = result["cross_validation"]
     assert cv["combined"]["all"]["safe_false_alarm"] <= 0.05 and cv["knowledge_questions"]["combined_alarm"] <= 0.01
     assert cv["combined"]["all"]["crisis_recall"] >= cv["rules_only"]["all"]["crisis_recall"]
