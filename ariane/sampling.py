@@ -2,7 +2,7 @@
 
 Runs in NumPy on one row of logits (50,257 floats, ~0.2 MB), once per token and per stream, in
 the decoding thread: with 8 batched streams it runs 8 times per decode step, so it must cost
-little next to the step (~10 ms). Two things keep it at ~40 us instead of ~500 us (measured in
+little next to the step (~10 ms). Two things keep it at ~65 us instead of ~540 us (measured in
 bench/sampling.py):
 
 - top-k looks for the k largest logits among those above a threshold first (`top_k_ids`, exact);
