@@ -178,8 +178,8 @@ def mediator(app):
 
 
 def test_a_corrected_answer_is_served_once_approved(client, mediator):
-    question = "Can I bring my dog Biscuit to the escape room?"
-    draft, status, _ = mediator.predict(None, "game-help", question, "Pets stay at home, but Biscuit can wait in the lobby.", api_name="/console_save_draft")
+    question = "Can I bring my dog Zebedee to the escape room?"
+    draft, status, _ = mediator.predict(None, "game-help", question, "Pets stay at home, but Zebedee can wait in the lobby.", api_name="/console_save_draft")
     assert draft.startswith("game-help-") and "draft" in status
     _, info = client.predict(question, [], "", "", "", api_name="/chat")
     assert draft not in info["sources"]  # a draft is never served
@@ -188,7 +188,7 @@ def test_a_corrected_answer_is_served_once_approved(client, mediator):
     _, info = client.predict(question, [], "", "", "", api_name="/chat")
     assert info["sources"][:1] == [draft]  # retrieval serves it at once
 
-    rows = mediator.predict("Biscuit", "approved", api_name="/console_entries")
+    rows = mediator.predict("Zebedee", "approved", api_name="/console_entries")  # a name no shipped entry uses
     assert [r[0] for r in rows["data"]] == [draft]
 
 
