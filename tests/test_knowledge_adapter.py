@@ -6,6 +6,7 @@ import pytest
 from ariane.knowledge.adapter import ADAPTER_FILE, VALIDATION_ADAPTER_FILE, Adapter, validation_split
 from ariane.knowledge.embed import MODEL_ID, Embedder, load_embedder
 from ariane.knowledge.entries import load_entries
+from ariane.knowledge.tune import STRENGTHS
 from data.cli import main as data_main
 
 TEXTS = ["what does burnout mean?", "which button gives me another hint?", "I can't sleep before a deadline"]
@@ -25,11 +26,12 @@ def test_a_short_training_run_writes_an_adapter_that_changes_the_vectors(tmp_pat
     argv = ["encoder", "--train", "--category", "return-to-work", "--lr", "1e-2", "--steps", "2", "--eval-every", "1", "--out", str(tmp_path)]
     assert data_main(argv) == 0
     out = capsys.readouterr().out
-    assert "held-out paraphrases top-1" in out and "chosen lr" in out
+    assert "held-out paraphrases top-1" in out and "chosen lr" in out and "strength 0.75" in out
     adapter = Adapter.load(tmp_path / ADAPTER_FILE.name)
     validation = Adapter.load(tmp_path / VALIDATION_ADAPTER_FILE.name)
     assert adapter.meta["entries"] == 22 and adapter.meta["validation"]["top1"] >= adapter.meta["base_validation"]["top1"]
     assert adapter.id != validation.id and len(adapter.pairs) == 4 * 6  # 6 dense layers in each of layers 2-5
+    assert adapter.meta["strength"] == validation.meta["strength"] == adapter.meta["validation"]["strength"] in STRENGTHS
 
     adapted = base.adapted(adapter)
     assert adapted.w is base.w  # one copy of the weights
@@ -46,6 +48,15 @@ def test_a_short_training_run_writes_an_adapter_that_changes_the_vectors(tmp_pat
         upper.b[name].assign(b / upper.scale)
     trained = upper.vectors(_lower_states(base, TEXTS, TuneConfig().first_layer))
     np.testing.assert_allclose(adapted.embed(TEXTS), trained, atol=1e-5)
+
+
+def test_strength_interpolates_between_the_base_and_the_adapter(base):
+    adapter = Adapter.load(ADAPTER_FILE)
+    full, none, half = (base.adapted(adapter.scaled(s)).embed(TEXTS) for s in (1.0, 0.0, 0.5))
+    np.testing.assert_allclose(full, base.adapted(adapter).embed(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(none, base.embed(TEXTS), atol=1e-6)
+    assert adapter.scaled(0.5).id != adapter.id == adapter.scaled(1.0).id  # the cache keys follow the weights
+    assert 1e-3 < np.abs(half - full).max() and 1e-3 < np.abs(half - none).max()
 
 
 def test_the_validation_split_holds_out_one_paraphrase_per_entry_reproducibly():

@@ -8,7 +8,8 @@ holds one copy of the 90 MB weights.
 
 File format (`np.savez_compressed`):
 - `<weight name>/A` (in, rank) and `<weight name>/B` (rank, out), float32, for each adapted dense
-  layer (e.g. `encoder.layer.5.attention.self.query`); LoRA's alpha / rank is folded into B;
+  layer (e.g. `encoder.layer.5.attention.self.query`); LoRA's alpha / rank and the cross-validated
+  strength (`Adapter.scaled`) are folded into B;
 - `meta`: a JSON string: the training config, the validation figures, the base model.
 
 `id` hashes the arrays: vectors of the base model, or of another adapter, never share a cache key.
@@ -57,6 +58,13 @@ class Adapter:
                 h.update(f"{name}/{part}{a.shape}".encode())
                 h.update(a.tobytes())
         return "lora-" + h.hexdigest()[:12]
+
+    def scaled(self, strength: float) -> "Adapter":
+        """This adapter with its correction scaled by `strength` (0 = the base model, 1 = unchanged),
+        i.e. the weights interpolated toward the base; `meta["strength"]` records it."""
+        if strength == 1.0:
+            return Adapter(self.pairs, {**self.meta, "strength": 1.0})
+        return Adapter({n: (a, b * np.float32(strength)) for n, (a, b) in self.pairs.items()}, {**self.meta, "strength": strength})
 
     @classmethod
     def load(cls, path) -> "Adapter":

@@ -1,11 +1,12 @@
 """The retrieval adapter of MiniLM (data/minilm_adapter.npz): show it, or train it again.
 
---train cross-validates the learning rate and the step count on the curated phrasings (one
-paraphrase per entry held out, seeded; data/heldout is never read), writes the adapter of the
+--train cross-validates the learning rate, the step count and the strength (how much of the
+learnt correction is kept) on the curated phrasings (one paraphrase per entry held out, seeded;
+data/heldout is never read), writes the adapter of the
 chosen run to data/minilm_adapter_validation.npz (what `retrieval --calibrate` picks the fusion
 weights with), then trains the chosen recipe on every phrasing and writes
-data/minilm_adapter.npz. Deterministic for a given --seed and --threads. About 12 minutes of
-CPU on one thread (2 candidates x 200 steps, then 75 steps). Afterwards run
+data/minilm_adapter.npz. Deterministic for a given --seed and --threads. About 20 minutes of
+CPU on one thread (2 candidates x 200 steps, 3 strengths, then the chosen steps). Afterwards run
 `python -m data vectors` and `python -m data retrieval --calibrate`.
 
 Examples:
@@ -68,13 +69,13 @@ def _train(args, out, adapter_file, validation_file) -> int:
     print(f"cross-validation: {len(entries)} entries, one paraphrase each held out; candidates {candidates}, up to {config.steps} steps")
     chosen, report, validation_adapter = cross_validate(base, entries, config, candidates)
     print(f"base MiniLM:  held-out paraphrases top-1 {report['base']['top1']:.1%}  top-3 {report['base']['top3']:.1%}")
-    print(f"chosen lr {chosen.lr}, {chosen.steps} steps: top-1 {report['chosen']['top1']:.1%}  top-3 {report['chosen']['top3']:.1%}")
+    print(f"chosen lr {chosen.lr}, {chosen.steps} steps, strength {chosen.strength}: top-1 {report['chosen']['top1']:.1%}  top-3 {report['chosen']['top3']:.1%}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         adapter_file, validation_file = out / adapter_file.name, out / validation_file.name
     validation_adapter.save(validation_file)
     print(f"wrote {validation_file} ({validation_adapter.id})")
-    print(f"training on every phrasing: lr {chosen.lr}, {chosen.steps} steps")
+    print(f"training on every phrasing: lr {chosen.lr}, {chosen.steps} steps, strength {chosen.strength}")
     adapter, _ = train(base, entries, chosen)
     adapter.meta.update(validation=report["chosen"], base_validation=report["base"], cross_validation=report, config=asdict(chosen))
     adapter.save(adapter_file)
