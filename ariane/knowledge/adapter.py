@@ -62,8 +62,6 @@ class Adapter:
     def scaled(self, strength: float) -> "Adapter":
         """This adapter with its correction scaled by `strength` (0 = the base model, 1 = unchanged),
         i.e. the weights interpolated toward the base; `meta["strength"]` records it."""
-        if strength == 1.0:
-            return Adapter(self.pairs, {**self.meta, "strength": 1.0})
         return Adapter({n: (a, b * np.float32(strength)) for n, (a, b) in self.pairs.items()}, {**self.meta, "strength": strength})
 
     @classmethod

@@ -41,7 +41,7 @@ TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value",
 
 @dataclass(frozen=True)
 class TuneConfig:
-    """How the adapter is trained; `cross_validate` picks `lr` and `steps` (CANDIDATES)."""
+    """How the adapter is trained; `cross_validate` picks `lr`, `steps` (CANDIDATES) and `strength` (STRENGTHS)."""
 
     rank: int = 8  # LoRA rank: 8 x (in + out) floats per adapted layer -> 0.33 M floats on 4 layers
     alpha: float = 16.0  # LoRA scale = alpha / rank = 2
@@ -194,8 +194,7 @@ class _Upper:
         return out
 
     def adapter(self, meta: dict) -> Adapter:
-        strength = self.config.strength
-        return Adapter({n: (self.a[n].numpy(), self.b[n].numpy() * np.float32(self.scale * strength)) for n in self.names}, {**meta, "strength": strength})
+        return Adapter({n: (self.a[n].numpy(), self.b[n].numpy() * self.scale) for n in self.names}, meta).scaled(self.config.strength)
 
 
 def _batches(entries, owners: np.ndarray, config: TuneConfig, rng):
