@@ -1,12 +1,16 @@
-"""GPT-2's forward pass as two plain TensorFlow functions, laid out for serving.
+"""GPT-2's forward pass as plain TensorFlow functions, laid out for serving.
 
 `DecoderWeights.from_backbone` copies a KerasHub GPT-2 backbone's weights into the layout a
-decode step wants (q, k and v fused into one [d, 3d] matrix per layer). `decoder_functions` builds:
+decode step wants (q, k and v fused into one [d, 3d] matrix per layer). `serving_functions` builds:
 
 - `prefill(x [1, T, d], last [])`
   -> logits [1, V] at position `last`, and k, v [layers, 1, heads, T, head_dim] for the cache.
 - `decode(x [S, d], positions [S], k_cache_0..k_cache_{layers-1}, v_cache_0.. [S, heads, L, head_dim])`
   -> logits [S, V], and the step's k, v [layers, S, heads, head_dim].
+- `step_0(x)` -> qkv, `step_i(x, o)` -> x, qkv (0 < i < layers), `step_{layers}(x, o)` -> logits:
+  the same decode step cut around its attention, which then runs outside the model on an int8
+  cache (`ariane.kv_cache`). qkv [S, 3d] is layer i's query, key and value of each row's token,
+  o [S, d] the attention output of layer i - 1, x [S, d] the residual stream entering layer i.
 
 The cache is an input and the step's own keys/values are outputs: the runtime writes them in
 place at `positions` (`ariane.litert`), so no step copies the cache. Row s attends to cache
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 LAYER_KEYS = ("ln1_g", "ln1_b", "w_qkv", "b_qkv", "w_o", "b_o", "ln2_g", "ln2_b", "w_fc", "b_fc", "w_proj", "b_proj")
-GRAPH_VERSION = "3"  # bump when the functions below change: cached compiled models are keyed on it
+GRAPH_VERSION = "4"  # bump when the functions below change: cached compiled models are keyed on it
 LN_EPSILON = 1e-5  # GPT-2's layer norm epsilon (KerasHub GPT2Backbone)
 MASKED = -1e9  # attention logit of a cache position a row must not see
 
@@ -145,7 +149,17 @@ def _mlp(tf, x, p):
 
 
 def decoder_functions(weights: DecoderWeights, variables: list | None = None):
-    """(prefill, decode): tf.functions over `weights` (see the module doc).
+    """(prefill, decode): tf.functions over `weights` (see the module doc and `serving_functions`)."""
+    fns = serving_functions(weights, variables)
+    return fns["prefill"], fns["decode"]
+
+
+def serving_functions(weights: DecoderWeights, variables: list | None = None) -> dict:
+    """Every function of the module doc, by signature name, over one copy of the weights:
+    "prefill", "decode", and "step_0" .. "step_{layers}".
+
+    Cutting the step around attention costs ~nothing: for GPT-2 124M, its 13 invokes back to back
+    take as long as one step without attention (the weights are read once per step either way).
 
     Args:
         variables: list | None. None: the weights are graph constants. A list: they become
@@ -212,4 +226,24 @@ def decoder_functions(weights: DecoderWeights, variables: list | None = None):
             vs.append(tf.reshape(v, [S, H, D]))
         return {"logits": logits(x), "k": tf.stack(ks), "v": tf.stack(vs)}
 
-    return prefill, decode
+    def qkv(x, p):
+        return _dense(tf, _layer_norm(tf, x, p["ln1_g"], p["ln1_b"]), p["w_qkv"], p["b_qkv"])
+
+    spec = tf.TensorSpec([None, d], tf.float32)
+
+    @tf.function(input_signature=[spec])
+    def step_0(x):
+        return {"qkv": qkv(x, layers[0])}
+
+    def step_after(i):
+        @tf.function(input_signature=[spec, spec])
+        def step(x, o):
+            p = layers[i - 1]
+            x = _mlp(tf, x + _dense(tf, o, p["w_o"], p["b_o"]), p)
+            if i == NL:
+                return {"logits": logits(x)}
+            return {"x": x, "qkv": qkv(x, layers[i])}
+
+        return step
+
+    return {"prefill": prefill, "decode": decode, "step_0": step_0, **{f"step_{i}": step_after(i) for i in range(1, NL + 1)}}

@@ -73,12 +73,15 @@ class Generator:
             ARIANE_BATCHING (on for litert; off: streams take turns).
         slots: int | None. Streams decoded together when batching; None reads ARIANE_BATCH_SLOTS (8).
         threads: int | None. litert interpreter threads; None reads ARIANE_THREADS (all cores).
+        kv_cache: str | None. litert key/value cache: "auto", "int8" or "fp32" (`ariane.litert`);
+            None reads ARIANE_KV_CACHE (auto: int8 with int8 weights where its C kernel builds).
         cache_dir: litert: where converted models are kept (None = ARIANE_HOME/cache/litert,
             False = nowhere). A converted file shipped in the model's folder is used first.
     """
 
     def __init__(self, model, jit: bool | None = None, runtime: str | None = None, precision: str | None = None,
-                 batching: bool | None = None, slots: int | None = None, threads: int | None = None, cache_dir=None):
+                 batching: bool | None = None, slots: int | None = None, threads: int | None = None, cache_dir=None,
+                 kv_cache: str | None = None):
         if jit is None:
             jit = _env("ARIANE_JIT", "1") != "0"
         if runtime is None:
@@ -105,6 +108,7 @@ class Generator:
         self.batching = batching
         self.slots = int(slots or _env("ARIANE_BATCH_SLOTS", "8")) if batching else 1
         self.threads = threads
+        self.kv_cache = kv_cache
         self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._keras = None
@@ -115,7 +119,8 @@ class Generator:
         """What decodes, for logs and benchmarks: e.g. 'litert int8, batched x8'."""
         if self.runtime == "keras":
             return f"keras {'jit' if self.jit else 'eager'} fp32"
-        return f"litert {self.precision}" + (f", batched x{self.slots}" if self.batching else "")
+        kv = f", {self._scheduler.decoder.kv_cache} kv cache" if self._scheduler is not None else ""
+        return f"litert {self.precision}{kv}" + (f", batched x{self.slots}" if self.batching else "")
 
     @property
     def _prefill_fn(self):
@@ -140,11 +145,14 @@ class Generator:
             if self._scheduler is None:
                 from ariane.batching import BatchScheduler
                 from ariane.decoder import DecoderWeights
+                from ariane.kv_cache import start_loading_kernel
                 from ariane.litert import LiteRTDecoder
 
+                if self.precision == "int8" and (self.kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto") == "auto":
+                    start_loading_kernel()  # cc runs while the weights are read and the model loaded
                 weights = DecoderWeights.from_backbone(self.backbone)
                 decoder = LiteRTDecoder(weights, self.precision, threads=self.threads, cache_dir=self.cache_dir,
-                                        model_source=getattr(self.model, "source", None))
+                                        model_source=getattr(self.model, "source", None), kv_cache=self.kv_cache)
                 # Grow the buffers once, now, rather than stall every stream when a longer prompt
                 # or one more conversation first shows up.
                 decoder.prepare(self.slots, self.max_length if self.slots == 1 else WARM_BATCH_LENGTH, self.max_length)

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ariane.decoder import DecoderWeights, decoder_functions
+from ariane.decoder import DecoderWeights, serving_functions
 
 log = logging.getLogger(__name__)
 
@@ -51,24 +51,25 @@ def default_cache_dir() -> Path:
 
 
 def export(weights: DecoderWeights, directory) -> None:
-    """Save the decoder's two functions and its weights (as variables) as a SavedModel."""
+    """Save the decoder's functions (`ariane.decoder.serving_functions`) and its weights, as
+    variables shared by all of them, as a SavedModel."""
     import tensorflow as tf
 
     module = tf.Module()
     module.weights = []
-    prefill, decode = decoder_functions(weights, module.weights)
-    module.prefill, module.decode = prefill, decode
-    sigs = {"prefill": prefill.get_concrete_function(), "decode": decode.get_concrete_function()}
-    tf.saved_model.save(module, str(directory), signatures=sigs)
+    fns = serving_functions(weights, module.weights)
+    module.fns = list(fns.values())  # tracked, so that the SavedModel keeps them
+    tf.saved_model.save(module, str(directory), signatures={name: f.get_concrete_function() for name, f in fns.items()})
 
 
 def convert_saved_model(directory, precision: str) -> bytes:
-    """A LiteRT flatbuffer with signatures 'prefill' and 'decode' from `export`'s SavedModel."""
+    """A LiteRT flatbuffer with one signature per function of `export`'s SavedModel, sharing the
+    weights: 'prefill', 'decode' and 'step_0'..'step_{layers}'."""
     import tensorflow as tf
 
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(directory), signature_keys=["prefill", "decode"])
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(directory))
     if precision == "int8":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic range: int8 weights, no calibration data
     return converter.convert()

@@ -1,9 +1,12 @@
 """Where an 8-row decode step goes: the served LiteRT int8 step of GPT-2 124M (random weights)
-against the same step with attention removed (each token sees only itself), at 1 and 8 rows and
-128 and 512 cached positions, timed alternately in one process (run by hand, ~2 min).
+with its key/value cache in float32 (attention in the graph) and in int8 (`ariane.kv_cache`: the
+step cut around attention, a C kernel in between), against the same step with attention removed
+(each token sees only itself), at 1 and 8 rows and 128 and 512 cached positions, timed
+alternately in one process (run by hand, ~3 min).
 
-The difference is what reading each row's float32 key/value cache costs:
-rows x positions x 2 x 12 layers x 768 x 4 bytes per step (75 MB at 8 x 128).
+The difference from "without attention" is what reading each row's cache costs:
+rows x positions x 2 x 12 layers x 768 x 4 bytes per step in float32 (75 MB at 8 x 128), a
+quarter of that in int8.
 
     .venv/bin/python bench/attention.py
 """
@@ -63,7 +66,7 @@ def _convert_no_attention(weights) -> bytes:
 
 
 def _decode_step(blob: bytes, rows: int, length: int, weights):
-    """A function running one decode invoke of `blob` at rows x length cached positions."""
+    """A function running one decode invoke of `blob` (the no-attention model) at rows x length."""
     from ariane.litert import _interpreter_class, default_threads
 
     it = _interpreter_class()(model_content=blob, num_threads=default_threads())
@@ -85,28 +88,43 @@ def _decode_step(blob: bytes, rows: int, length: int, weights):
     return it, lambda: w.Invoke(sub)
 
 
+def _served_step(decoder, rows: int, length: int):
+    """A function running one decode step of `decoder` (a LiteRTDecoder) with rows x length cached
+    positions (random keys and values, each row at its last position)."""
+    rng = np.random.default_rng(0)
+    decoder.reserve(rows, length)
+    shape = (decoder.num_layers, decoder.num_heads, length - 1, decoder.head_dim)
+    for row in range(rows):
+        decoder.write(row, rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32))
+    tokens, positions = np.arange(rows), np.full(rows, length - 1, np.int32)
+    for _ in range(3):
+        decoder.decode(tokens, positions)
+    return lambda: decoder.decode(tokens, positions)
+
+
 def main() -> int:
     from ariane.decoder import DecoderWeights
-    from ariane.litert_convert import load_or_convert
+    from ariane.litert import LiteRTDecoder
     from ariane.model import gpt2_124m
 
     weights = DecoderWeights.from_backbone(gpt2_124m().lm.backbone)
     cache = Path(tempfile.gettempdir()) / "ariane-bench-attention"
-    served = load_or_convert(weights, "int8", cache)
+    f32 = LiteRTDecoder(weights, "int8", cache_dir=cache, kv_cache="fp32")
+    i8 = LiteRTDecoder(weights, "int8", cache_dir=cache, kv_cache="int8")
     bare = _convert_no_attention(weights)
-    print("| rows x cached positions | served int8 step (ms) | without attention (ms) | attention share | float32 cache read per step |")
-    print("|---|---|---|---|---|")
+    print("| rows x cached positions | float32 cache (ms) | int8 cache (ms) | without attention (ms) | attention: float32 / int8 | cache read per step: float32 / int8 |")
+    print("|---|---|---|---|---|---|")
     for rows, length in ((1, 128), (8, 128), (1, 512), (8, 512)):
-        keep = [_decode_step(blob, rows, length, weights) for blob in (served, bare)]
-        times = [[], []]
-        for _ in range(100):  # alternate, so that a busy moment hits both
-            for j, (_, step) in enumerate(keep):
+        steps = [_served_step(f32, rows, length), _served_step(i8, rows, length), _decode_step(bare, rows, length, weights)[1]]
+        times = [[], [], []]
+        for _ in range(100):  # alternate, so that a busy moment hits all three
+            for j, step in enumerate(steps):
                 t = time.perf_counter()
                 step()
                 times[j].append(time.perf_counter() - t)
-        a, b = (1000 * float(np.median(t)) for t in times)
+        a, b, c = (1000 * float(np.median(t)) for t in times)
         mb = rows * length * 2 * weights.num_layers * weights.hidden_dim * 4 / 1e6
-        print(f"| {rows} x {length} | {a:.2f} | {b:.2f} | {(a - b) / a:.0%} | {mb:.0f} MB |", flush=True)
+        print(f"| {rows} x {length} | {a:.2f} | {b:.2f} | {c:.2f} | {a - c:.2f} / {b - c:.2f} ms | {mb:.0f} / {mb / 4:.0f} MB |", flush=True)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""`python app.py` on its default generation runtime (LiteRT int8, batched), as a Space runs it.
+"""`python app.py` on its default generation runtime (LiteRT int8, batched, int8 key/value cache where
+its kernel builds), as a Space runs it.
 
 The other tests run the keras reference (tests/conftest.py sets ARIANE_RUNTIME=keras); this one
 removes that setting, so the page is served exactly as players get it: the model is converted
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ariane.kv_cache import load_kernel
 from ariane.web.testing import free_port, stop, wait_until_listening
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -33,8 +35,10 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
     try:
         wait_until_listening(proc, port, log, START_TIMEOUT_S)
         text = log.read_text()
-        assert "(litert int8, batched x8)" in text, f"the page is not on its default runtime:\n{text[-3000:]}"
+        kv = "int8" if load_kernel(str(tmp_path / "kernels")) is not None else "fp32"  # AVX-512 VNNI and a C compiler
+        assert f"(litert int8, {kv} kv cache, batched x8)" in text, f"the page is not on its default runtime:\n{text[-3000:]}"
         assert list((tmp_path / "home" / "cache" / "litert").glob("gpt2-*-int8.tflite")), "the converted model was not cached"
+        assert bool(list((tmp_path / "home" / "cache" / "kernels").glob("kv_attention-*.so"))) == (kv == "int8")
 
         results = [None, None]
 

@@ -48,9 +48,11 @@ def front_matter(folder: Path) -> dict:
 def test_folder_holds_what_the_space_runs_and_nothing_else(space):
     names = {p.relative_to(space).as_posix() for p in space.rglob("*") if p.is_file()}
     for needed in ("app.py", "requirements.txt", "README.md", "ariane/engine.py", "ariane/web/app.py",
-                   "ariane/assets/gpt2/vocab.bpe", "data/scenario.yaml", "data/qa/stress.jsonl"):
+                   "ariane/assets/gpt2/vocab.bpe", "data/scenario.yaml", "data/qa/stress.jsonl",
+                   "ariane/kernels/kv_attention.c", "packages.txt"):
         assert needed in names, f"{needed} is missing from the Space folder"
     assert (space / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
+    assert (space / "packages.txt").read_text().split() == ["gcc", "libc6-dev"]  # the int8 cache's kernel is compiled there
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [n for n in names if n.startswith(("ariane/deploy/", "tests/", "notebooks/", "finetune/", "eval/", "data/dialogues/"))]
     assert "data/minilm_adapter.npz" in names and "data/minilm_adapter_validation.npz" not in names  # calibration only

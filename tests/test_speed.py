@@ -113,17 +113,18 @@ def run_together(gen, cases):
     return out
 
 
-@pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_batched_conversations_get_exactly_what_they_get_alone(tiny_model, prompts, litert_cache, precision):
+@pytest.mark.parametrize("precision,kv_cache", [("fp32", "fp32"), ("int8", "fp32"), ("int8", "int8")])
+def test_batched_conversations_get_exactly_what_they_get_alone(tiny_model, prompts, litert_cache, precision, kv_cache):
     lengths = [20, 7, 31, 12]  # they finish at different steps
     cases = [(p, GenerationConfig(temperature=0, repetition_penalty=1.0, max_new_tokens=n, max_seconds=600)) for p, n in zip(prompts, lengths)]
-    alone = litert(tiny_model, litert_cache, precision=precision)
+    alone = litert(tiny_model, litert_cache, precision=precision, kv_cache=kv_cache)
     expected = [alone.generate(*c).token_ids for c in cases]
-    batched = litert(tiny_model, litert_cache, precision=precision, batching=True, slots=3)
+    batched = litert(tiny_model, litert_cache, precision=precision, kv_cache=kv_cache, batching=True, slots=3)
     got = run_together(batched, cases + cases[:2])  # 6 streams for 3 slots: some wait for a free row
     assert [s.token_ids for s in got] == expected + expected[:2]
     assert [len(s.token_ids) for s in got[:4]] == lengths
     sched = batched.scheduler()
+    assert sched.decoder.kv_cache == kv_cache
     assert sched.rows_decoded > sched.steps  # steps really were shared
     assert sched.active == 0
 

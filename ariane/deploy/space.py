@@ -5,6 +5,8 @@ Layout written by `assemble(out, repo_id)`::
     README.md                 Space front matter (sdk, sdk_version, python_version, ...) + a short card
     app.py                    the page (same file as `make run`)
     requirements.txt          the product's pinned dependencies (the Space installs it)
+    packages.txt              Debian packages the Space installs: a C compiler, for the int8
+                              key/value cache's kernel (ariane/kv_cache.py; without it, float32)
     ariane/                   the package, without ariane/deploy and caches
     data/qa/, data/*.yaml, data/*.json, data/*.npz   knowledge base seed, scenario, helplines,
                                    retrieval threshold, MiniLM vectors of the shipped texts and the
@@ -35,6 +37,7 @@ DATA_PATHS = ("data/qa", "data/safety", "data/*.yaml", "data/*.json", "data/*.np
 DATA_SKIP = ("test.tsv", "blind.tsv", "minilm_adapter_validation.npz")  # never read by the app: data/safety's held-out
 # evaluation sets, and the adapter `python -m data retrieval --calibrate` chooses the fusion weights with
 PACKAGE_SKIP = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".env*", "*.pem", "*.key")  # never copied (caches, credentials)
+APT_PACKAGES = ("gcc", "libc6-dev")  # packages.txt: cc builds ariane/kernels/kv_attention.c on the Space's CPU
 PACKAGE_DROP = ("deploy",)  # subpackages of ariane/ the Space does not run
 BASE_MODEL_HUB_ID = "openai-community/gpt2"  # what KerasHub's gpt2_* presets were converted from
 MARKER = ".ariane-space"  # marks a folder this module wrote, so a rebuild may replace it; not uploaded
@@ -166,6 +169,7 @@ def assemble(out, repo_id: str, model: str | None = None, datasets=(), root: Pat
     result = Assembly(folder=out)
     shutil.copy2(root / "app.py", out / "app.py")
     shutil.copy2(root / "requirements.txt", out / "requirements.txt")
+    (out / "packages.txt").write_text("".join(f"{p}\n" for p in APT_PACKAGES), encoding="utf-8")
     shutil.copytree(root / "ariane", out / "ariane", ignore=shutil.ignore_patterns(*PACKAGE_SKIP))
     for name in PACKAGE_DROP:
         shutil.rmtree(out / "ariane" / name, ignore_errors=True)
