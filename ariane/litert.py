@@ -20,7 +20,7 @@ activations int8 per row; see tests/test_speed.py for the fidelity bounds).
 Key/value cache ("kv_cache"): "fp32" keeps it in the model's input buffers and attends in the
 graph (the `decode` signature). "int8" keeps it in `ariane.kv_cache.Int8KVCache` and runs the step
 as `step_0` .. `step_{layers}` with the attention of each layer in between (a C kernel reading a
-quarter of the bytes: 1.3x faster at 8 conversations x 128 positions, 2x at 8 x 512, see
+quarter of the bytes: the step is 1.3x faster at 8 conversations x 128 positions, 2.1x at 8 x 512, see
 bench/RESULTS.md). "auto" (the default) is int8 for int8 weights where the kernel builds with
 AVX-512 VNNI, else fp32.
 
@@ -110,6 +110,7 @@ class LiteRTDecoder:
         self.slots, self.length = 0, 0
         self._kv = self._int8_cache(kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto", sigs)
         self.kv_cache = "fp32" if self._kv is None else "int8"
+        self._x_in = None  # int8 cache: views of the step signatures' buffers (`_size_steps`)
         if self._kv is not None:
             self._steps = [f"step_{i}" for i in range(self.num_layers + 1)]
             for name in self._steps:
@@ -197,18 +198,15 @@ class LiteRTDecoder:
 
     def _size_steps(self, slots: int) -> None:
         """The step signatures' inputs for `slots` rows, and in-place views of what passes between them."""
-        if self._resize_all({name: {n: (slots, self.hidden_dim) for n in self._in[name]} for name in self._steps}) or not hasattr(self, "_x_in"):
-            view = lambda name, idx: self._w.tensor(self._interp, idx, self._sub[name])  # noqa: E731
+        changed = [self._resize(name, {n: (slots, self.hidden_dim) for n in self._in[name]}) for name in self._steps]
+        if any(changed) or self._x_in is None:
+            def view(name, idx):
+                return self._w.tensor(self._interp, idx, self._sub[name])
+
             self._x_in = [view(n, self._in[n]["x"]) for n in self._steps]
             self._o_in = [None] + [view(n, self._in[n]["o"]) for n in self._steps[1:]]
             self._qkv_out = [view(n, self._out[n]["qkv"]) for n in self._steps[:-1]]
             self._x_out = [None] + [view(n, self._out[n]["x"]) for n in self._steps[1:-1]]
-
-    def _resize_all(self, shapes_by_sig: dict) -> bool:
-        changed = False
-        for sig, shapes in shapes_by_sig.items():
-            changed = self._resize(sig, shapes) or changed
-        return changed
 
     def write(self, slot: int, k: np.ndarray, v: np.ndarray, start: int = 0) -> None:
         """Copy keys/values [layers, heads, T, head_dim] into row `slot` at positions start.."""
@@ -270,7 +268,6 @@ class LiteRTDecoder:
             for i, c in enumerate(caches):
                 c[rows, :, positions] = new[i]  # row r, every head, position positions[r]
         return logits
-
 
     def _decode_steps(self, token_ids, positions) -> np.ndarray:
         """`decode` on the int8 cache: the layers' signatures, each layer's attention in between."""

@@ -36,6 +36,7 @@ SETTINGS = {  # name -> environment
     "fp32-batched": {"ARIANE_RUNTIME": "litert", "ARIANE_PRECISION": "fp32", "ARIANE_BATCHING": "1"},
     "int8": {"ARIANE_PRECISION": "int8"},
     "int8-batched": {"ARIANE_PRECISION": "int8", "ARIANE_BATCHING": "1"},
+    "int8-batched-f32kv": {"ARIANE_PRECISION": "int8", "ARIANE_BATCHING": "1", "ARIANE_KV_CACHE": "fp32"},
 }
 PORT = 7871
 

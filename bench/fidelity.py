@@ -2,7 +2,10 @@
 
 For each model: the relative error of the next-token logits (||int8 - fp32|| / ||fp32||) and
 whether their argmax agrees, after every 4th prefix of a few hand-written dialogues
-(teacher-forced); and the share of equal tokens in 32-token greedy replies to chat prompts.
+(teacher-forced prefills); the same for every token of those dialogues fed one decode step at a
+time (teacher-forced decode steps: int8 weights and the served key/value cache, int8 where its
+kernel builds, against fp32 throughout); and the share of equal tokens in 32-token greedy replies
+to chat prompts.
 Models: GPT-2 124M with random weights (the hard case: near-tied top logits), and the smoke
 fine-tune (`python -m finetune --config finetune/configs/smoke.yaml`), trained here in a
 temporary ARIANE_HOME unless --smoke-model points at one.
@@ -43,6 +46,16 @@ def compare(model, cache_dir: Path) -> dict:
             a, b = fp32.prefill(ids[:n])[0], int8.prefill(ids[:n])[0]
             errors.append(float(np.linalg.norm(b - a) / np.linalg.norm(a)))
             agree.append(int(np.argmax(a) == np.argmax(b)))
+    step_errors, step_agree = [], []
+    for r in records[:3]:
+        ids = model.tokenizer.encode(" ".join(m["content"] for m in r["messages"]))[:96]
+        for dec in (fp32, int8):
+            dec.reserve(1, 128)
+            dec.write(0, *dec.prefill(ids[:8])[1:])
+        for t in range(8, len(ids)):
+            a, b = (dec.decode([ids[t]], [t])[0] for dec in (fp32, int8))
+            step_errors.append(float(np.linalg.norm(b - a) / np.linalg.norm(a)))
+            step_agree.append(int(np.argmax(a) == np.argmax(b)))
     cfg = GenerationConfig(temperature=0, repetition_penalty=1.0, max_new_tokens=32, max_seconds=600)
     same = total = 0
     gens = [Generator(model, runtime="litert", precision=p, cache_dir=cache_dir) for p in ("fp32", "int8")]
@@ -52,7 +65,9 @@ def compare(model, cache_dir: Path) -> dict:
         same += sum(x == y for x, y in zip(a, b))
         total += max(len(a), len(b))
     return {"err_mean": float(np.mean(errors)), "err_max": float(np.max(errors)), "agree": float(np.mean(agree)),
-            "n": len(agree), "greedy_same": same / max(total, 1)}  # fmt: skip
+            "n": len(agree), "greedy_same": same / max(total, 1), "kv_cache": int8.kv_cache,
+            "step_err_mean": float(np.mean(step_errors)), "step_err_max": float(np.max(step_errors)),
+            "step_agree": float(np.mean(step_agree)), "step_n": len(step_agree)}  # fmt: skip
 
 
 def smoke_model(home: Path):

@@ -253,10 +253,13 @@ def batching_table(records: list) -> str:
 
 
 def fidelity_table(f: dict) -> str:
-    rows = ["| model | int8 vs fp32: relative logit error (mean / max) | next-token agreement (teacher-forced) | greedy reply tokens equal |",
-            "|---|---|---|---|"]  # fmt: skip
+    rows = ["| model | int8 vs fp32, prefills: relative logit error (mean / max) | next-token agreement | "
+            "decode steps (key/value cache): relative logit error (mean / max) | next-token agreement | greedy reply tokens equal |",
+            "|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in f.items():
-        rows.append(f"| {name} | {r['err_mean']:.2%} / {r['err_max']:.2%} | {r['agree']:.1%} ({r['n']} positions) | {r['greedy_same']:.1%} |")
+        steps = (f"{r['step_err_mean']:.2%} / {r['step_err_max']:.2%} ({r['kv_cache']} cache) | {r['step_agree']:.1%} ({r['step_n']} steps)"
+                 if "step_n" in r else "— | —")  # fmt: skip
+        rows.append(f"| {name} | {r['err_mean']:.2%} / {r['err_max']:.2%} | {r['agree']:.1%} ({r['n']} positions) | {steps} | {r['greedy_same']:.1%} |")
     return "\n".join(rows)
 
 

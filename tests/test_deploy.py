@@ -226,3 +226,6 @@ def test_dockerfile_copies_what_exists_and_pins_what_the_makefile_pins():
         assert src.rstrip("/") in allowed, f".dockerignore keeps {src} out of the build context"
     minilm = re.search(r"^MINILM := (\S+)", (ROOT / "Makefile").read_text(), re.M).group(1)
     assert f"MINILM={minilm}" in docker
+    from ariane.deploy.space import APT_PACKAGES  # the Space's packages.txt: a compiler for the int8 cache's kernel
+
+    assert f"apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}" in docker
