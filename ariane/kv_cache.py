@@ -8,7 +8,7 @@ step around attention (`ariane.decoder`: `step_0` .. `step_{layers}`) and runs t
 `kernels/kv_attention.c`, AVX-512 VNNI integer dot products over keys and values stored in int8
 with one scale per position and head (a quarter of the bytes).
 
-The kernel is compiled on first use with the machine's C compiler (`$CC`, else `cc`; ~1 s), for
+The kernel is compiled on first use with the machine's C compiler (`$CC`, else `cc`; ~0.7 s), for
 this CPU (`-march=native`), and kept in ARIANE_HOME/cache/kernels under a name made from the
 source, the compiler and the CPU's flags. Where there is no compiler, or the CPU has no AVX-512
 VNNI (the portable C build is correct but slower than LiteRT's float32 attention),
@@ -51,7 +51,7 @@ class Kernel:
     path: Path
     attend: object  # ctypes function ariane_kv_attend
     write: object  # ctypes function ariane_kv_write
-    vnni: bool  # AVX-512 VNNI path (fast); False: portable C (exact same results, slower)
+    vnni: bool  # AVX-512 VNNI path (fast); False: portable C (the same integer arithmetic, ~10x slower)
 
 
 def default_kernel_dir() -> Path:
