@@ -21,7 +21,7 @@ the compiled graph, which keeps only its transpose for the logits.
 
 Example:
     >>> w = DecoderWeights.from_backbone(model.lm.backbone)          # doctest: +SKIP
-    >>> prefill, decode = decoder_functions(w)                        # doctest: +SKIP
+    >>> fns = serving_functions(w)          # {"prefill": ..., "decode": ..., "step_0": ...}  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -146,12 +146,6 @@ def _mlp(tf, x, p):
     h = _layer_norm(tf, x, p["ln2_g"], p["ln2_b"])
     h = tf.nn.gelu(_dense(tf, h, p["w_fc"], p["b_fc"]), approximate=True)
     return x + _dense(tf, h, p["w_proj"], p["b_proj"])
-
-
-def decoder_functions(weights: DecoderWeights, variables: list | None = None):
-    """(prefill, decode): tf.functions over `weights` (see the module doc and `serving_functions`)."""
-    fns = serving_functions(weights, variables)
-    return fns["prefill"], fns["decode"]
 
 
 def serving_functions(weights: DecoderWeights, variables: list | None = None) -> dict:

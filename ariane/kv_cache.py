@@ -11,7 +11,8 @@ with one scale per position and head (a quarter of the bytes).
 The kernel is compiled on first use with the machine's C compiler (`$CC`, else `cc`; ~0.7 s), for
 this CPU (`-march=native`), and kept in ARIANE_HOME/cache/kernels under a name made from the
 source, the compiler and the CPU's flags. Where there is no compiler, or the CPU has no AVX-512
-VNNI (the portable C build is correct but slower than LiteRT's float32 attention),
+VNNI (the portable C build is correct but, ad hoc, ~9x slower than the VNNI one at 8 x 128:
+slower than LiteRT's float32 attention),
 `load_kernel()` says why and the runtime keeps the float32 cache (`ariane.litert`).
 
 Example:
@@ -51,10 +52,14 @@ class Kernel:
     path: Path
     attend: object  # ctypes function ariane_kv_attend
     write: object  # ctypes function ariane_kv_write
-    vnni: bool  # AVX-512 VNNI path (fast); False: portable C (the same integer arithmetic, ~10x slower)
+    vnni: bool  # AVX-512 VNNI path (fast); False: portable C (the same integer arithmetic, slower)
 
 
-def default_kernel_dir() -> Path:
+def kernel_dir(litert_cache_dir=None) -> Path:
+    """Where compiled kernels are kept: beside the converted models' cache (`ariane.litert`'s
+    cache_dir: ARIANE_HOME/cache/litert -> ARIANE_HOME/cache/kernels), or under ARIANE_HOME."""
+    if litert_cache_dir:
+        return Path(litert_cache_dir).parent / "kernels"
     from ariane.settings import Settings
 
     return Settings.from_env().home / "cache" / "kernels"
@@ -74,10 +79,10 @@ def build_kernel(directory: Path | None = None, portable: bool = False) -> Kerne
     """Compile (or find already compiled) and load the kernel. Raises RuntimeError saying why not.
 
     Args:
-        directory: where compiled kernels are kept (None: ARIANE_HOME/cache/kernels).
+        directory: where compiled kernels are kept (None: `kernel_dir()`).
         portable: build the portable C path even where AVX-512 VNNI exists (tests compare both).
     """
-    directory = Path(directory) if directory is not None else default_kernel_dir()
+    directory = Path(directory) if directory is not None else kernel_dir()
     cc = os.environ.get("CC") or "cc"
     if shutil.which(cc) is None:
         raise RuntimeError(f"no C compiler ({cc!r} is not on PATH; set CC or install gcc)")
@@ -112,10 +117,10 @@ def load_kernel(directory: str | None = None) -> Kernel | None:
         return _load_kernel(directory)
 
 
-def start_loading_kernel() -> None:
+def start_loading_kernel(directory: str | None = None) -> None:
     """Compile the kernel in the background (a fresh ARIANE_HOME: ~0.7 s of cc), while the caller
-    loads the model; `load_kernel()` then waits for it or finds it done."""
-    threading.Thread(target=load_kernel, name="ariane-kv-kernel", daemon=True).start()
+    loads the model; `load_kernel(directory)` then waits for it or finds it done."""
+    threading.Thread(target=load_kernel, args=(directory,), name="ariane-kv-kernel", daemon=True).start()
 
 
 @functools.lru_cache(maxsize=None)

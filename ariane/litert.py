@@ -5,13 +5,14 @@ kernels read int8 weights (per output channel scales, 124 MB for GPT-2 124M inst
 and quantize each activation row on the fly, with VNNI dot products where the CPU has them; its
 fp32 kernels (XNNPACK) are the fastest fp32 matrix-vector products we measured under TensorFlow.
 
-`LiteRTDecoder` loads the two functions of `ariane.decoder` as one LiteRT model (two signatures
+`LiteRTDecoder` loads the functions of `ariane.decoder` as one LiteRT model (one signature each,
 sharing the weights; converted once per model by `ariane.litert_convert`, shipped in the model's
 folder or cached on disk, ~1 s to load) and runs:
 
 - `prefill(token_ids)` -> last logits, and the prompt's keys/values;
-- `reserve(slots, length)`, `write(slot, k, v)` -> a key/value cache of `slots` rows, kept in the
-  interpreter's own input buffers and written in place (NumPy views), never copied per step;
+- `reserve(slots, length)`, `write(slot, k, v)` -> a key/value cache of `slots` rows (float32: kept
+  in the interpreter's own input buffers and written in place through NumPy views, never copied
+  per step; int8: below);
 - `decode(token_ids, positions)` -> logits [slots, V], one token for every row at once.
 
 Precisions: "fp32" (exact up to float rounding) and "int8" (weights int8 per output channel,
@@ -108,7 +109,7 @@ class LiteRTDecoder:
         self._out = {name: sigs[name]["outputs"] for name in self._sub}
         self._shapes: dict = {}  # (signature, input) -> shape last allocated
         self.slots, self.length = 0, 0
-        self._kv = self._int8_cache(kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto", sigs)
+        self._kv = self._int8_cache(kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto", sigs, cache_dir)
         self.kv_cache = "fp32" if self._kv is None else "int8"
         self._x_in = None  # int8 cache: views of the step signatures' buffers (`_size_steps`)
         if self._kv is not None:
@@ -117,9 +118,12 @@ class LiteRTDecoder:
                 self._sub[name] = self._w.GetSubgraphIndexFromSignature(name)
                 self._in[name], self._out[name] = sigs[name]["inputs"], sigs[name]["outputs"]
 
-    def _int8_cache(self, choice: str, sigs: dict):
-        """The Int8KVCache for kv_cache `choice`, or None for the float32 cache."""
-        from ariane.kv_cache import Int8KVCache, build_kernel, load_kernel
+    def _int8_cache(self, choice: str, sigs: dict, cache_dir):
+        """The Int8KVCache for kv_cache `choice`, or None for the float32 cache. Its kernel is kept
+        beside the converted models (`ariane.kv_cache.kernel_dir`)."""
+        from ariane.kv_cache import Int8KVCache, build_kernel, kernel_dir, load_kernel
+
+        directory = kernel_dir(cache_dir)
 
         if choice not in KV_CACHES:
             raise ValueError(f"kv_cache must be one of {KV_CACHES}, got {choice!r} (ARIANE_KV_CACHE)")
@@ -129,10 +133,10 @@ class LiteRTDecoder:
         if not usable:
             raise ValueError(f"the int8 key/value cache needs heads of a multiple of 16 dims (this model: {self.num_heads} x {self.head_dim})")
         if choice == "auto":
-            kernel = load_kernel()
+            kernel = load_kernel(str(directory))
             return None if kernel is None else Int8KVCache(self.num_layers, self.num_heads, self.head_dim, kernel)
         try:
-            kernel = build_kernel()
+            kernel = build_kernel(directory)
         except (RuntimeError, OSError) as exc:
             raise RuntimeError(f"kv_cache='int8' (ARIANE_KV_CACHE) needs its C kernel: {exc}. Use 'auto' or 'fp32' instead") from exc
         return Int8KVCache(self.num_layers, self.num_heads, self.head_dim, kernel)
