@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("kernels") / "kv_attention.c"
 BLOCK = 16  # positions per key block (the kernel's KB); cache lengths are multiples of it
+MAX_LENGTH = 2048  # positions per row (the kernel's MAX_L: its int32 sums of int16 weights x int8 values stay exact)
 FLAGS = ("-O3", "-ffast-math", "-fPIC", "-shared")  # fast-math: vectorised max/sum/exp loops; the source avoids inf and NaN
 
 
@@ -168,6 +169,8 @@ class Int8KVCache:
         """Room for `slots` rows of `length` positions (rounded up to 16); `keep`: (new_row, old_row)
         pairs whose content moves to the new layout (positions beyond the new length are dropped)."""
         length = -(-length // BLOCK) * BLOCK
+        if length > MAX_LENGTH:
+            raise ValueError(f"the int8 cache holds at most {MAX_LENGTH} positions per row, not {length}")
         keep = list(keep)
         if (slots, length) == (self.slots, self.length) and all(a == b for a, b in keep):
             return
@@ -190,7 +193,8 @@ class Int8KVCache:
         k, v = np.ascontiguousarray(k, np.float32), np.ascontiguousarray(v, np.float32)
         for i in range(self.layers):
             rows = (self.k[i][slot], self.ks[i][slot], self.v[i][slot], self.vs[i][slot])
-            self.kernel.write(self.length, self.heads, self.head_dim, T, k[i].ctypes.data, v[i].ctypes.data, *(r.ctypes.data for r in rows))
+            if self.kernel.write(self.length, self.heads, self.head_dim, T, k[i].ctypes.data, v[i].ctypes.data, *(r.ctypes.data for r in rows)):
+                raise ValueError(f"kv_attention cannot hold a cache of {self.length} positions (at most {MAX_LENGTH})")
 
     def attend(self, layer: int, qkv: np.ndarray, out: np.ndarray) -> None:
         """One layer: store each row's new key/value (qkv [slots, 3 * heads * head_dim], float32,

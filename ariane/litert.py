@@ -121,17 +121,19 @@ class LiteRTDecoder:
     def _int8_cache(self, choice: str, sigs: dict, cache_dir):
         """The Int8KVCache for kv_cache `choice`, or None for the float32 cache. Its kernel is kept
         beside the converted models (`ariane.kv_cache.kernel_dir`)."""
-        from ariane.kv_cache import Int8KVCache, build_kernel, kernel_dir, load_kernel
+        from ariane.kv_cache import MAX_LENGTH, Int8KVCache, build_kernel, kernel_dir, load_kernel
 
         directory = kernel_dir(cache_dir)
 
         if choice not in KV_CACHES:
             raise ValueError(f"kv_cache must be one of {KV_CACHES}, got {choice!r} (ARIANE_KV_CACHE)")
-        usable = "step_0" in sigs and self.head_dim % 16 == 0 and self.head_dim <= 256 and self.num_heads <= 64
+        usable = ("step_0" in sigs and self.head_dim % 16 == 0 and self.head_dim <= 256 and self.num_heads <= 64
+                  and self.max_positions <= MAX_LENGTH)
         if choice == "fp32" or (choice == "auto" and (self.precision != "int8" or not usable)):
             return None
         if not usable:
-            raise ValueError(f"the int8 key/value cache needs heads of a multiple of 16 dims (this model: {self.num_heads} x {self.head_dim})")
+            raise ValueError(f"the int8 key/value cache needs at most 64 heads of a multiple of 16 dims (up to 256) and at most "
+                             f"{MAX_LENGTH} positions (this model: {self.num_heads} x {self.head_dim}, {self.max_positions})")
         if choice == "auto":
             kernel = load_kernel(str(directory))
             return None if kernel is None else Int8KVCache(self.num_layers, self.num_heads, self.head_dim, kernel)

@@ -99,6 +99,8 @@ def test_bad_positions_are_refused_with_what_was_wrong(kernels):
         cache.attend(0, np.zeros((1, 3 * H * D), np.float32), np.zeros((1, H * D), np.float32))
     with pytest.raises(ValueError, match="do not fit"):
         cache.write(0, np.zeros((2, H, 40, D), np.float32), np.zeros((2, H, 40, D), np.float32))
+    with pytest.raises(ValueError, match="at most 2048 positions per row, not 2064"):
+        cache.reserve(1, 2050)
 
 
 def test_the_int8_cache_decoder_stays_within_the_int8_bounds(tiny_model, tmp_path):

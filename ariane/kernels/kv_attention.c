@@ -4,7 +4,7 @@
  * reads every cached key and value once per token; in int8 they are a quarter of the float32 bytes.
  *
  * Layout, per layer: S rows (conversations), L positions allocated (a multiple of 16), H heads of
- * D dims (D a multiple of 16, at most 256):
+ * D dims (L at most 2048, H at most 64, D a multiple of 16 up to 256):
  *   keys    k[S][L/16][H][D/4][16][4] uint8: int8 + 128, 16 positions side by side with 4 dims each
  *                                              (the operand layout of AVX-512 VNNI's VPDPBUSD);
  *           ks[S][L/16][H][16] float: one scale per position and head (absmax / 127);
@@ -29,13 +29,13 @@
 #endif
 
 #define KB 16        /* positions per key block */
-#define WMAX 8191.f  /* largest int16 weight: 1024 positions x 8191 x 127 < 2^31 */
+#define WMAX 8191.f  /* largest int16 weight: MAX_L positions x 8191 x 127 < 2^31 */
+#define MAX_L 2048
 #define MAX_H 64
 #define MAX_D 256
-#ifndef PREFETCH
+#ifndef PREFETCH /* bytes ahead: the cache is read once, front to back, faster than the prefetchers guess */
 #define PREFETCH 4096
 #endif
-/* bytes ahead: the cache is read once, front to back, faster than the prefetchers guess */
 
 int ariane_kv_isa(void) { return ARIANE_VNNI; } /* 1: AVX-512 VNNI kernels, 0: portable C */
 
@@ -134,7 +134,7 @@ static void weighted_values(int L, int H, int D, int n, const int16_t *w16, cons
 /* A prompt's keys and values (key, value: [H][T][D] float, positions 0..T-1) into one row of one
    layer (k, ks, v, vs: that row's part of the layout above). */
 int ariane_kv_write(int L, int H, int D, int T, const float *key, const float *value, uint8_t *k, float *ks, int8_t *v, float *vs) {
-  if (H > MAX_H || D > MAX_D || D % 16 || L % KB || T > L) return 1;
+  if (L > MAX_L || H > MAX_H || D > MAX_D || D % 16 || L % KB || T > L) return 1;
   for (int t = 0; t < T; t++) store(L, H, D, t, key + (size_t)t * D, value + (size_t)t * D, (size_t)T * D, k, ks, v, vs);
   if (T % 2) /* the other half of the last value pair: zero, so that no stale value is ever read */
     for (int h = 0; h < H; h++)
@@ -144,7 +144,7 @@ int ariane_kv_write(int L, int H, int D, int T, const float *key, const float *v
 
 int ariane_kv_attend(int S, int L, int H, int D, float scale, const float *qkv, const int32_t *pos,
                      uint8_t *k, float *ks, int8_t *v, float *vs, float *out, float *scratch) {
-  if (H > MAX_H || D > MAX_D || D % 16 || L % KB) return 1;
+  if (L > MAX_L || H > MAX_H || D > MAX_D || D % 16 || L % KB) return 1;
   for (int s = 0; s < S; s++)
     if (pos[s] < 0 || pos[s] >= L) return 2;
 #if ARIANE_VNNI
