@@ -153,7 +153,8 @@ def serving_functions(weights: DecoderWeights, variables: list | None = None) ->
     "prefill", "decode", and "step_0" .. "step_{layers}".
 
     Cutting the step around attention costs ~nothing: for GPT-2 124M, its 13 invokes back to back
-    take as long as one step without attention (the weights are read once per step either way).
+    took as long as one step without attention in an ad hoc run (the weights are read once per
+    step either way).
 
     Args:
         variables: list | None. None: the weights are graph constants. A list: they become

@@ -145,12 +145,8 @@ class Generator:
             if self._scheduler is None:
                 from ariane.batching import BatchScheduler
                 from ariane.decoder import DecoderWeights
-                from ariane.kv_cache import kernel_dir, start_loading_kernel
-                from ariane.litert import LiteRTDecoder, default_cache_dir
+                from ariane.litert import LiteRTDecoder
 
-                if self.precision == "int8" and (self.kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto") == "auto":
-                    # cc runs while the weights are read and the model loaded (the decoder's kernel directory)
-                    start_loading_kernel(str(kernel_dir(default_cache_dir() if self.cache_dir is None else self.cache_dir)))
                 weights = DecoderWeights.from_backbone(self.backbone)
                 decoder = LiteRTDecoder(weights, self.precision, threads=self.threads, cache_dir=self.cache_dir,
                                         model_source=getattr(self.model, "source", None), kv_cache=self.kv_cache)

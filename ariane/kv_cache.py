@@ -11,9 +11,9 @@ with one scale per position and head (a quarter of the bytes).
 The kernel is compiled on first use with the machine's C compiler (`$CC`, else `cc`; ~0.7 s), for
 this CPU (`-march=native`), and kept in ARIANE_HOME/cache/kernels under a name made from the
 source, the compiler and the CPU's flags. Where there is no compiler, or the CPU has no AVX-512
-VNNI (the portable C build is correct but, ad hoc, ~9x slower than the VNNI one at 8 x 128:
-slower than LiteRT's float32 attention),
-`load_kernel()` says why and the runtime keeps the float32 cache (`ariane.litert`).
+VNNI (the portable C build is correct, but ~9x slower than the VNNI one at 8 x 128 in an ad hoc
+run: slower than LiteRT's float32 attention), `load_kernel()` says why and the runtime keeps the
+float32 cache (`ariane.litert`).
 
 Example:
     >>> kernel = load_kernel()                         # doctest: +SKIP
@@ -48,12 +48,19 @@ FLAGS = ("-O3", "-ffast-math", "-fPIC", "-shared")  # fast-math: vectorised max/
 
 @dataclass
 class Kernel:
-    """The compiled kernel: `attend` is the C function, `vnni` says which code path it runs."""
+    """The compiled kernel: its two C functions, and which code path they run."""
 
-    path: Path
     attend: object  # ctypes function ariane_kv_attend
     write: object  # ctypes function ariane_kv_write
     vnni: bool  # AVX-512 VNNI path (fast); False: portable C (the same integer arithmetic, slower)
+
+
+def unsupported(heads: int, head_dim: int, positions: int) -> str | None:
+    """Why the kernel cannot hold a model of this shape, or None if it can."""
+    if head_dim % 16 or head_dim > 256 or heads > 64 or positions > MAX_LENGTH:
+        return (f"the int8 key/value cache needs at most 64 heads of a multiple of 16 dims (up to 256) and at most "
+                f"{MAX_LENGTH} positions (this model: {heads} x {head_dim}, {positions})")
+    return None
 
 
 def kernel_dir(litert_cache_dir=None) -> Path:
@@ -105,7 +112,7 @@ def build_kernel(directory: Path | None = None, portable: bool = False) -> Kerne
     attend.restype = write.restype = ctypes.c_int
     attend.argtypes = [ctypes.c_int] * 4 + [ctypes.c_float] + [ctypes.c_void_p] * 8
     write.argtypes = [ctypes.c_int] * 4 + [ctypes.c_void_p] * 6
-    return Kernel(path, attend, write, bool(lib.ariane_kv_isa()))
+    return Kernel(attend, write, bool(lib.ariane_kv_isa()))
 
 
 _build_lock = threading.Lock()
@@ -148,8 +155,9 @@ class Int8KVCache:
     """
 
     def __init__(self, layers: int, heads: int, head_dim: int, kernel: Kernel):
-        if head_dim % 16 or head_dim > 256 or heads > 64:
-            raise ValueError(f"the int8 cache needs head_dim a multiple of 16 up to 256 and at most 64 heads, got {heads} x {head_dim}")
+        why = unsupported(heads, head_dim, 0)
+        if why:
+            raise ValueError(why)
         self.layers, self.heads, self.head_dim, self.kernel = layers, heads, head_dim, kernel
         self.scale = 1.0 / float(np.sqrt(head_dim))
         self.slots, self.length = 0, 0

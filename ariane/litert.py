@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from ariane.decoder import DecoderWeights
+from ariane.kv_cache import Int8KVCache, build_kernel, kernel_dir, load_kernel, start_loading_kernel, unsupported
 from ariane.litert_convert import PRECISIONS, default_cache_dir, load_or_convert  # noqa: F401 - PRECISIONS is part of this API
 
 # int8 fidelity bounds, checked by tests/test_speed.py (2-layer model) and reported for GPT-2 124M
@@ -98,6 +99,11 @@ class LiteRTDecoder:
         self.hidden_dim, self.max_positions = weights.hidden_dim, weights.max_positions
         if cache_dir is None:
             cache_dir = default_cache_dir()
+        kv_cache = kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto"
+        if kv_cache not in KV_CACHES:
+            raise ValueError(f"kv_cache must be one of {KV_CACHES}, got {kv_cache!r} (ARIANE_KV_CACHE)")
+        if kv_cache == "auto" and precision == "int8" and not unsupported(self.num_heads, self.head_dim, self.max_positions):
+            start_loading_kernel(str(kernel_dir(cache_dir)))  # cc runs while the converted model is found and loaded
         self._blob = load_or_convert(weights, precision, cache_dir or None, model_source)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tf.lite's "moved to ai_edge_litert" notice
@@ -109,7 +115,7 @@ class LiteRTDecoder:
         self._out = {name: sigs[name]["outputs"] for name in self._sub}
         self._shapes: dict = {}  # (signature, input) -> shape last allocated
         self.slots, self.length = 0, 0
-        self._kv = self._int8_cache(kv_cache or os.environ.get("ARIANE_KV_CACHE") or "auto", sigs, cache_dir)
+        self._kv = self._int8_cache(kv_cache, cache_dir)
         self.kv_cache = "fp32" if self._kv is None else "int8"
         self._x_in = None  # int8 cache: views of the step signatures' buffers (`_size_steps`)
         if self._kv is not None:
@@ -118,22 +124,15 @@ class LiteRTDecoder:
                 self._sub[name] = self._w.GetSubgraphIndexFromSignature(name)
                 self._in[name], self._out[name] = sigs[name]["inputs"], sigs[name]["outputs"]
 
-    def _int8_cache(self, choice: str, sigs: dict, cache_dir):
+    def _int8_cache(self, choice: str, cache_dir):
         """The Int8KVCache for kv_cache `choice`, or None for the float32 cache. Its kernel is kept
         beside the converted models (`ariane.kv_cache.kernel_dir`)."""
-        from ariane.kv_cache import MAX_LENGTH, Int8KVCache, build_kernel, kernel_dir, load_kernel
-
-        directory = kernel_dir(cache_dir)
-
-        if choice not in KV_CACHES:
-            raise ValueError(f"kv_cache must be one of {KV_CACHES}, got {choice!r} (ARIANE_KV_CACHE)")
-        usable = ("step_0" in sigs and self.head_dim % 16 == 0 and self.head_dim <= 256 and self.num_heads <= 64
-                  and self.max_positions <= MAX_LENGTH)
-        if choice == "fp32" or (choice == "auto" and (self.precision != "int8" or not usable)):
+        why = unsupported(self.num_heads, self.head_dim, self.max_positions)
+        if choice == "fp32" or (choice == "auto" and (self.precision != "int8" or why)):
             return None
-        if not usable:
-            raise ValueError(f"the int8 key/value cache needs at most 64 heads of a multiple of 16 dims (up to 256) and at most "
-                             f"{MAX_LENGTH} positions (this model: {self.num_heads} x {self.head_dim}, {self.max_positions})")
+        if why:
+            raise ValueError(why)
+        directory = kernel_dir(cache_dir)
         if choice == "auto":
             kernel = load_kernel(str(directory))
             return None if kernel is None else Int8KVCache(self.num_layers, self.num_heads, self.head_dim, kernel)
