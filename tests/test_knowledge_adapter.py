@@ -66,15 +66,13 @@ def test_the_validation_split_holds_out_one_paraphrase_per_entry_reproducibly():
     assert all(1 <= j <= len(e.paraphrases) for e, j in zip(entries, held))  # never the question itself
 
 
-def test_retrieval_uses_the_shipped_adapter_and_safety_the_base_model(tmp_path):
-    from ariane.safety.semantic import load_semantic
-
+def test_retrieval_uses_the_shipped_adapter_over_the_shared_base_model(tmp_path):
     assert ADAPTER_FILE.is_file() and ADAPTER_FILE.stat().st_size < 3_000_000
     retrieval = load_embedder(None, adapter=ADAPTER_FILE)
-    safety = load_semantic(None).embedder
+    base = load_embedder(None)
     assert retrieval.model_id == f"{MODEL_ID}+{Adapter.load(ADAPTER_FILE).id}"
-    assert safety.model_id == MODEL_ID and safety.model.adapter is None
-    assert retrieval.model.w is safety.model.w  # shared, not a second 90 MB copy
+    assert base.model_id == MODEL_ID and base.model.adapter is None
+    assert retrieval.model.w is base.model.w  # shared, not a second 90 MB copy
 
 
 def test_a_missing_adapter_falls_back_to_the_base_model(tmp_path, caplog):

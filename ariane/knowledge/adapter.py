@@ -1,8 +1,8 @@
 """The retrieval adapter: low-rank (LoRA) corrections to MiniLM's dense layers, learnt from the
 curated phrasings by `python -m data encoder --train` (ariane.knowledge.tune).
 
-Retrieval embeds with MiniLM + this adapter; crisis detection (ariane.safety) keeps the base
-model, on which its bank and thresholds were calibrated. The adapted model shares the base's
+Retrieval embeds with MiniLM + this adapter (crisis detection reads another encoder,
+multilingual-e5: ariane.knowledge.e5). The adapted model shares the base's
 weights and adds `(x @ A) @ B` to each adapted layer's output (`MiniLM.adapted`), so a process
 holds one copy of the 90 MB weights.
 

@@ -6,7 +6,7 @@ The model itself (all-MiniLM-L6-v2 in NumPy) is ariane.knowledge.minilm. Its fol
 returns None and retrieval uses BM25 alone.
 
 Retrieval passes a LoRA adapter learnt on the curated phrasings (ariane.knowledge.adapter,
-`load_embedder(cache, adapter=ADAPTER_FILE)`); crisis detection uses the base model.
+`load_embedder(cache, adapter=ADAPTER_FILE)`). Crisis detection reads multilingual-e5 (ariane.knowledge.e5).
 
 Vectors are cached in SQLite (`EmbeddingCache`: sha256 of model + text -> float32 vector), so a
 restart embeds only texts it has never seen.
@@ -162,7 +162,7 @@ def load_embedder(cache_path=None, adapter=None) -> Embedder | None:
         cache_path: str | Path | None. SQLite file for the vector cache (e.g.
             ARIANE_HOME/embeddings.sqlite); None = no cache.
         adapter: str | Path | None. A retrieval adapter file (ariane.knowledge.adapter.ADAPTER_FILE);
-            None = the base model (what crisis detection uses). A missing file logs a notice and
+            None = the base model. A missing file logs a notice and
             gives the base model.
     """
     directory = model_dir()

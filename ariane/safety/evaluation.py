@@ -2,8 +2,9 @@
 
 Labels are `crisis`, `support` or `safe`. For each class: recall (share of its messages found),
 precision (share of the messages predicted as it that truly are) and false-alarm rate (share of
-the *other* classes' messages predicted as it). The two figures that gate a release:
-`crisis_recall` and `safe_false_alarm`, the share of safe messages that raise a crisis alarm.
+the *other* classes' messages predicted as it), for the whole file and for each language. The
+two figures that gate a release: `crisis_recall` and `safe_false_alarm`, the share of safe
+messages that raise a crisis alarm.
 
 Example:
     >>> report = evaluate(read_labelled("data/safety/dev.tsv"))   # doctest: +SKIP
@@ -21,8 +22,8 @@ from ariane.safety.crisis import Assessment, CrisisDetector, default_detector
 
 CLASSES = ("crisis", "support", "safe")
 MIN_CRISIS_RECALL = 0.95  # at most 1 crisis message in 20 missed
-MAX_SAFE_FALSE_ALARM = 0.05  # at most 1 everyday message in 20 answered as a crisis
-SIMILAR = "similar to:"  # how the semantic route's reasons start
+MAX_SAFE_FALSE_ALARM = 0.05  # at most 1 everyday message in 20 answered as a crisis (the external goal is 0.02)
+LEARNED = "classifier:"  # how the classifier's reasons start
 
 
 @dataclass(frozen=True)
@@ -61,41 +62,41 @@ def read_labelled(path) -> list[Example]:
 
 
 def evaluate(examples: list[Example], detector: CrisisDetector | None = None) -> dict:
-    """Per-class recall, precision and false-alarm rate, the gate figures, and the mistakes.
-
-    A message is never compared with its own copy among the semantic route's examples (so
-    scoring data/safety/dev.tsv, which the examples include, is a leave-one-out estimate).
-    """
+    """Per-class recall, precision and false-alarm rate, overall and per language, the gate
+    figures, which route raised each alarm, and the mistakes."""
     detector = detector or default_detector()
-    pairs, mistakes, routes = [], [], {"rules": 0, "similarity": 0}
-    for ex, a in zip(examples, detector.assess_many([ex.message for ex in examples], leave_out=True)):
+    pairs, mistakes, routes = [], [], {"rules": 0, "classifier": 0}
+    for ex, a in zip(examples, detector.assess_many([ex.message for ex in examples])):
         pred = class_of(a)
         if a.crisis:
-            routes["similarity" if a.reason.startswith(SIMILAR) else "rules"] += 1
+            routes["classifier" if a.reason.startswith(LEARNED) else "rules"] += 1
         pairs.append((ex.label, pred))
         if pred != ex.label:
-            mistakes.append({"message": ex.message, "label": ex.label, "predicted": pred, "category": a.category, "reason": a.reason})
+            mistakes.append({"message": ex.message, "label": ex.label, "predicted": pred, "lang": ex.lang, "category": a.category, "reason": a.reason})
+    langs = [ex.lang for ex in examples]
+    report = {**_figures(pairs), "routes": routes, "mistakes": mistakes}
+    report["languages"] = {lang: _figures([p for p, l in zip(pairs, langs) if l == lang]) for lang in sorted(set(langs)) if lang}
+    return report
+
+
+def _figures(pairs: list[tuple[str, str]]) -> dict:
     per_class = {}
     for c in CLASSES:
         tp = sum(1 for t, p in pairs if t == c and p == c)
         n_true = sum(1 for t, _ in pairs if t == c)
         n_pred = sum(1 for _, p in pairs if p == c)
-        n_other = len(pairs) - n_true
         per_class[c] = {
             "n": n_true,
             "recall": _ratio(tp, n_true),
             "precision": _ratio(tp, n_pred),
-            "false_alarm": _ratio(n_pred - tp, n_other),
+            "false_alarm": _ratio(n_pred - tp, len(pairs) - n_true),
         }
-    n_safe = per_class["safe"]["n"]
     safe_alarms = sum(1 for t, p in pairs if t == "safe" and p == "crisis")
     return {
         "n": len(pairs),
         "classes": per_class,
         "crisis_recall": per_class["crisis"]["recall"],
-        "safe_false_alarm": _ratio(safe_alarms, n_safe),
-        "routes": routes,  # crisis alarms (true or false) raised by each route
-        "mistakes": mistakes,
+        "safe_false_alarm": _ratio(safe_alarms, per_class["safe"]["n"]),
     }
 
 

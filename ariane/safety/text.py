@@ -114,3 +114,13 @@ def guess_language(text: str, default: str = "en") -> str:
     if en > fr:
         return "en"
     return default if default in ("en", "fr") else "en"
+
+
+def ends(text: str, limit: int) -> str:
+    """`text`, or its first and last `limit // 2` characters when it is longer (a long message
+    often says what matters last)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} … {text[-half:]}"
