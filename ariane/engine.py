@@ -177,6 +177,11 @@ class ChatEngine:
                 final = self.knowledge_answer(turn)
             else:
                 final = yield from self._generate(turn, generation or self.settings.generation, timings)
+        helpline = turn.notes.get("helpline")  # distress without a crisis: the answer, then a helpline line
+        if helpline and final.mode not in ("crisis", "refused") and helpline not in final.text:
+            final.text = f"{final.text}\n\n{helpline}"
+            if final.mode == "generated" or final.details.get("replaced"):
+                yield Delta(f"\n\n{helpline}")
         if final.mode != "generated" and not final.details.get("replaced"):
             yield Delta(final.text)  # non-generated text is shown in one piece
         final.timings = {**timings, **final.timings, "total_s": round(time.perf_counter() - start, 4)}

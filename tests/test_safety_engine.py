@@ -75,6 +75,26 @@ def test_support_goes_on_to_the_knowledge_answer(settings):
     reply = say(engine, "I'm exhausted and can't sleep")
     assert reply.mode == "fallback" and reply.details["safety"] == "support" and not reply.escalated
     assert not engine.sessions.get("s1").careful
+    assert reply.text.endswith(reply.details["helpline"]) and "116 123" in reply.details["helpline"]  # the answer, then a helpline line
+    assert EscalationStore(settings.home / "escalations.sqlite").list() == []
+
+
+def test_a_french_crisis_with_a_french_locale_gets_french_numbers(settings):
+    engine = ChatEngine(None, settings, safety_stages(settings))
+    reply = say(engine, "je n'en peux plus, je veux en finir", locale="fr-FR")
+    assert reply.mode == "crisis" and reply.details["helplines"] == "FR"
+    assert "3114" in reply.text and "15 (SAMU)" in reply.text and "112" in reply.text
+    assert "116 123" not in reply.text
+
+
+def test_without_a_locale_a_french_crisis_on_an_english_server_also_gets_french_and_international_lines(settings):
+    engine = ChatEngine(None, settings, safety_stages(settings))  # ARIANE_LOCALE en-GB, the API sends no locale
+    reply = say(engine, "je n'en peux plus, je veux en finir")
+    assert reply.mode == "crisis" and reply.details["helplines"] == "GB,FR,international"
+    assert "116 123" in reply.text and "999" in reply.text  # the deployment's country first
+    assert "France : appelez le 3114" in reply.text and "findahelpline.com" in reply.text
+    english = say(engine, "I want to kill myself", session="s2")
+    assert english.details["helplines"] == "GB" and "3114" not in english.text
 
 
 def test_the_crisis_reply_stands_even_when_the_record_cannot_be_written(tmp_path, monkeypatch):

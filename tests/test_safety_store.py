@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from ariane.safety.escalations import EscalationStore
-from ariane.safety.helplines import load_helplines, parse_helplines, region_of
+from ariane.safety.helplines import locale_from_accept_language, load_helplines, parse_helplines, region_of
 from ariane.safety.notify import EscalationNotifier
 
 
@@ -114,8 +114,37 @@ def _one(**line):
         (_one(url="https://x.org"), "exactly one of 'number' and 'url'"),
         ({"countries": {"gb": {}}, "international": {}}, "not a two-letter region code"),
         ({"countries": {}}, "missing 'international'"),
+        ({**_one(), "languages": {"fr": "FR"}}, "languages: fr: 'FR' is not one of the countries"),
     ],
 )
 def test_helplines_file_is_validated(data, message):
     with pytest.raises(ValueError, match=message):
         parse_helplines(data, "helplines.yaml")
+
+
+def test_helplines_follow_the_player():
+    h = load_helplines()
+    assert [c.code for c in h.for_player("fr-FR", "fr", "en-GB")] == ["FR"]  # the page's region wins
+    assert [c.code for c in h.for_player("en-US", "fr", "fr-FR")] == ["US"]
+    assert [c.code for c in h.for_player(None, "fr", "en-GB")] == ["GB", "FR", "international"]
+    assert [c.code for c in h.for_player("fr", "fr", "en-GB")] == ["GB", "FR", "international"]  # a bare language
+    assert [c.code for c in h.for_player(None, "en", "en-GB")] == ["GB"]
+    assert [c.code for c in h.for_player(None, "en", "fr-FR")] == ["FR", "GB", "international"]
+    assert h.for_locale("fr-FR").name_in("fr") == "France" and h.for_locale("en-GB").name_in("fr") == "Royaume-Uni"
+
+
+@pytest.mark.parametrize(
+    "header,locale",
+    [
+        ("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", "fr-FR"),
+        ("fr,en;q=0.5", "fr"),
+        ("fr,fr-BE;q=0.9,en;q=0.5", "fr-BE"),
+        ("en;q=0.4,fr-CH;q=0.8", "fr-CH"),
+        ("*", None),
+        ("", None),
+        (None, None),
+        ("fr-FR;q=0,en-GB", "en-GB"),
+    ],
+)
+def test_locale_from_accept_language(header, locale):
+    assert locale_from_accept_language(header) == locale

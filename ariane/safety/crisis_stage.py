@@ -4,8 +4,13 @@
 once with the fixed reply of ariane/safety/replies.py in the message's language and the
 helplines of the locale, writes an escalation record for the mediators (and posts it to
 `ARIANE_ESCALATION_WEBHOOK` in the background), and puts the session in careful mode. Distress
-that is not a crisis is noted (`turn.notes["safety"] = "support"`) and the turn goes on to the
-grounded knowledge answer.
+that is not a crisis is noted (`turn.notes["safety"] = "support"`), the turn goes on to the
+grounded knowledge answer, and the engine adds a helpline line to it (`turn.notes["helpline"]`);
+no escalation.
+
+Helplines follow the player (`Helplines.for_player`): the region of the page's locale
+(Accept-Language) when there is one; otherwise the deployment's (ARIANE_LOCALE), plus, for a
+message in another language, that language's main country and the international entry.
 
 `CarefulStage` ("careful") keeps a session that had a crisis away from generated text for the
 rest of the session and adds a reminder line with the helpline to `turn.notes["careful"]`
@@ -20,7 +25,7 @@ import threading
 from ariane.engine import Reply, Turn
 from ariane.safety.crisis import CrisisDetector, default_detector
 from ariane.safety.helplines import Helplines, load_helplines
-from ariane.safety.replies import careful_reminder, crisis_text
+from ariane.safety.replies import careful_reminder, crisis_text, support_line
 from ariane.safety.text import guess_language
 from ariane.settings import Settings
 
@@ -83,19 +88,20 @@ class CrisisStage:
         if a.category == "safe":
             return None
         turn.notes["safety"] = a.category
-        if not a.crisis:
-            return None  # support: the grounded knowledge answer follows
-        turn.session.careful = True
         locale, lang = turn_locale(turn), turn_language(turn)
-        country = self.helplines.for_locale(locale)
+        country, *also = self.helplines.for_player(turn.context.locale, lang, turn.settings.locale)
+        if not a.crisis:  # support: the grounded knowledge answer follows, with a helpline line
+            turn.notes["helpline"] = support_line(lang, country)
+            return None
+        turn.session.careful = True
         escalation = self._escalate(turn, a, locale, lang)
-        text = crisis_text(a.category, a.subject, lang, country, escalated=escalation is not None)
+        text = crisis_text(a.category, a.subject, lang, country, escalated=escalation is not None, also=tuple(also))
         details = {
             "category": a.category,
             "reason": a.reason,
             "subject": a.subject,
             "language": lang,
-            "helplines": country.code,
+            "helplines": ",".join(c.code for c in (country, *also)),
             "escalation_id": escalation.id if escalation else None,
         }
         return Reply(text, "crisis", escalated=escalation is not None, details=details)
@@ -134,6 +140,7 @@ class CarefulStage:
     def __call__(self, turn: Turn) -> Reply | None:
         if turn.session.careful:
             turn.allow_generation = False
-            country = self.helplines.for_locale(turn_locale(turn))
-            turn.notes["careful"] = careful_reminder(turn_language(turn), country)
+            lang = turn_language(turn)
+            country = self.helplines.for_player(turn.context.locale, lang, turn.settings.locale)[0]
+            turn.notes["careful"] = careful_reminder(lang, country)
         return None

@@ -3,6 +3,10 @@
 `load_helplines()` refuses a file with a missing phrase, a number that is not a phone number, or
 a phrase that does not contain its own number; errors name the country and line at fault.
 `Helplines.for_locale("fr-FR")` gives France's entry; an unknown region gives `international`.
+`Helplines.for_player(locale, lang, server_locale)` gives the entries a crisis reply lists: the
+player's region when the page sent one; otherwise the deployment's, and, for a message in another
+language, that language's main country (`languages:` in the file) and the international entry.
+`locale_from_accept_language` reads the browser's Accept-Language header.
 
 Example:
     >>> lines = load_helplines()
@@ -10,13 +14,15 @@ Example:
     '3114'
     >>> lines.for_locale("pt-BR").code
     'international'
+    >>> [c.code for c in lines.for_player(None, "fr", "en-GB")]
+    ['GB', 'FR', 'international']
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HELPLINES_FILE = Path(__file__).resolve().parents[2] / "data" / "helplines.yaml"
@@ -45,9 +51,13 @@ class Country:
     emergency_number: str
     emergency: dict  # language -> how to say the emergency number(s)
     helplines: tuple  # of Helpline, the first is the main one
+    names: dict = field(default_factory=dict)  # language -> the country's name in it (name_fr), else `name`
 
     def emergency_phrase(self, lang: str) -> str:
         return self.emergency.get(lang) or self.emergency["en"]
+
+    def name_in(self, lang: str) -> str:
+        return self.names.get(lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,28 @@ class Helplines:
     countries: dict  # code -> Country
     international: Country
     reviewed: str = ""
+    languages: dict = field(default_factory=dict)  # language -> code of its main country ("fr" -> "FR")
 
     def for_locale(self, locale: str | None) -> Country:
         """The entry for the locale's region ("en-GB", "fr_CA", "fr-CH.UTF-8"); else international."""
         region = region_of(locale)
         return self.countries.get(region, self.international) if region else self.international
+
+    def for_player(self, locale: str | None, lang: str, server_locale: str) -> list[Country]:
+        """The entries a crisis reply lists, the first one first.
+
+        Args:
+            locale: str | None. The player's locale from the page (Accept-Language), if any.
+            lang: str. The language of the message ("en", "fr").
+            server_locale: str. The deployment's locale (ARIANE_LOCALE).
+        """
+        if region_of(locale):
+            return [self.for_locale(locale)]
+        out = [self.for_locale(server_locale)]
+        if lang != str(server_locale)[:2].lower():
+            main = self.countries.get(self.languages.get(lang, ""))
+            out += [c for c in (main, self.international) if c is not None and c not in out]
+        return out
 
 
 def region_of(locale: str | None) -> str | None:
@@ -68,6 +95,30 @@ def region_of(locale: str | None) -> str | None:
         return None
     parts = re.split(r"[-_.@]", str(locale).strip())
     return parts[1].upper() if len(parts) > 1 and _REGION.match(parts[1]) else None
+
+
+def locale_from_accept_language(header: str | None) -> str | None:
+    """The browser's preferred locale: 'fr-FR,fr;q=0.9,en;q=0.8' -> 'fr-FR'; 'fr,en;q=0.5' -> 'fr'
+    (a bare language: its region is unknown); '' or '*' -> None. A tag of the preferred language
+    that names a region wins over the bare language ('fr,fr-BE;q=0.9' -> 'fr-BE')."""
+    tags = []
+    for i, part in enumerate(str(header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", tag.strip()) and q > 0:
+            tags.append((-q, i, tag.strip()))
+    if not tags:
+        return None
+    tags.sort()
+    first = tags[0][2]
+    lang = first.split("-")[0].lower()
+    with_region = next((t for _, _, t in tags if t.split("-")[0].lower() == lang and region_of(t)), None)
+    return with_region or lang
 
 
 def _digits(text: str) -> str:
@@ -127,7 +178,8 @@ def _country(code: str, entry, where: str) -> Country:
     if not isinstance(lines, list) or not lines:
         raise ValueError(f"{where}: needs at least one entry under 'helplines'")
     helplines = tuple(_helpline(h, f"{where}: helplines[{i}]") for i, h in enumerate(lines))
-    return Country(code, str(entry.get("name", code)), e_number, e_phrases, helplines)
+    names = {"en": str(entry.get("name", code)), "fr": str(entry.get("name_fr") or entry.get("name", code))}
+    return Country(code, names["en"], e_number, e_phrases, helplines, names)
 
 
 def parse_helplines(data, where: str = "helplines") -> Helplines:
@@ -142,7 +194,13 @@ def parse_helplines(data, where: str = "helplines") -> Helplines:
     if "international" not in data:
         raise ValueError(f"{where}: missing 'international' (the entry for every other locale)")
     international = _country(INTERNATIONAL, data["international"], f"{where}: international")
-    return Helplines(countries, international, str(data.get("reviewed", "")))
+    languages = data.get("languages") or {}
+    if not isinstance(languages, dict):
+        raise ValueError(f"{where}: languages: expected a mapping like 'fr: FR'")
+    for lang, code in languages.items():
+        if code not in countries:
+            raise ValueError(f"{where}: languages: {lang}: {code!r} is not one of the countries ({', '.join(countries)})")
+    return Helplines(countries, international, str(data.get("reviewed", "")), dict(languages))
 
 
 @functools.lru_cache(maxsize=4)

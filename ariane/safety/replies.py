@@ -45,6 +45,9 @@ TEXTS = {
         "mediator_find": "Please find your session's mediator now: they are here to help.",
         "careful": "If things feel hard again, call {line}. Your session's mediator is here too.",
         "careful_web": "If things feel hard again, go to {line}. Your session's mediator is here too.",
+        "also": {"phone": "{country}: call {line}; emergency: {emergency}.", "web": "{country}: go to {line}."},
+        "support": "If it gets too heavy, you can talk to someone now: call {line}. Your session's mediator is here too.",
+        "support_web": "If it gets too heavy, you can talk to someone now: go to {line}. Your session's mediator is here too.",
     },
     "fr": {
         "self": "Merci de me l'avoir dit. Vous comptez, et vous n'avez pas à traverser ça sans aide.",
@@ -67,6 +70,9 @@ TEXTS = {
         "mediator_find": "Allez voir dès maintenant la personne qui anime votre session : elle est là pour vous aider.",
         "careful": "Si ça redevient difficile, appelez {line}. La personne qui anime votre session est là aussi.",
         "careful_web": "Si ça redevient difficile, allez sur {line}. La personne qui anime votre session est là aussi.",
+        "also": {"phone": "{country} : appelez {line} ; urgences : {emergency}.", "web": "{country} : allez sur {line}."},
+        "support": "Si c'est trop lourd, vous pouvez en parler à quelqu'un dès maintenant : appelez {line}. La personne qui anime votre session est là aussi.",
+        "support_web": "Si c'est trop lourd, vous pouvez en parler à quelqu'un dès maintenant : allez sur {line}. La personne qui anime votre session est là aussi.",
     },
 }
 
@@ -86,7 +92,7 @@ def _kind(line) -> str:
     return "web" if line.url else "phone"
 
 
-def crisis_text(category: str, subject: str, lang: str, country: Country, escalated: bool = True) -> str:
+def crisis_text(category: str, subject: str, lang: str, country: Country, escalated: bool = True, also: tuple = ()) -> str:
     """The whole crisis reply, one sentence group per line.
 
     Args:
@@ -95,6 +101,8 @@ def crisis_text(category: str, subject: str, lang: str, country: Country, escala
         lang: str. "en" or "fr" (anything else reads English).
         country: Country. Helplines of the locale.
         escalated: bool. True when a mediator was told (the record was written).
+        also: tuple of Country. Other places the player may be (`Helplines.for_player`): one line
+            each with the main helpline and the emergency number.
     """
     t = TEXTS.get(lang, TEXTS["en"])
     lang = lang if lang in TEXTS else "en"
@@ -112,11 +120,22 @@ def crisis_text(category: str, subject: str, lang: str, country: Country, escala
         lines.append(t["call_first"][_kind(first)].format(line=first.phrase(lang)))
         lines.extend(t["call_more"][_kind(h)].format(line=h.phrase(lang)) for h in more)
         lines.append(t["emergency_self"].format(emergency=emergency))
+    for c in also:
+        line = c.helplines[0]
+        lines.append(t["also"][_kind(line)].format(country=c.name_in(lang), line=line.phrase(lang), emergency=c.emergency_phrase(lang)))
     if escalated:
         lines.append(t["mediator_told_other" if kind == "other" else "mediator_told"])
     else:
         lines.append(t["mediator_find"])
     return "\n".join(lines)
+
+
+def support_line(lang: str, country: Country) -> str:
+    """The helpline line added to the answer of a message that shows distress but no crisis."""
+    t = TEXTS.get(lang, TEXTS["en"])
+    lang = lang if lang in TEXTS else "en"
+    first = country.helplines[0]
+    return t["support_web" if first.url else "support"].format(line=first.phrase(lang))
 
 
 def careful_reminder(lang: str, country: Country) -> str:

@@ -36,7 +36,7 @@ FEEDBACK_CONCURRENCY = 8  # votes are one small SQLite write each; they must not
 def build_api(services, engine_concurrency: int, engine_group: str) -> None:
     """Register /chat and /feedback in the current Blocks."""
 
-    def chat(message: str, history: list[dict] | None = None, room: str = "", puzzle: str = "", session: str = "", hint: bool = False) -> Iterator[tuple[str, dict]]:
+    def chat(message: str, history: list[dict] | None = None, room: str = "", puzzle: str = "", session: str = "", hint: bool = False, locale: str = "") -> Iterator[tuple[str, dict]]:
         """Stream Ariane's reply to `message`.
 
         Args:
@@ -46,6 +46,8 @@ def build_api(services, engine_concurrency: int, engine_group: str) -> None:
             puzzle: puzzle id ("" if unknown).
             session: the id returned by a previous call ("" starts a new session).
             hint: true to ask for the next hint level of `puzzle`.
+            locale: the player's language-REGION, e.g. "fr-FR" ("" = unknown: a crisis reply then
+                gives the deployment's helplines, and those of the message's language if it differs).
 
         Yields (reply text so far, {}) while streaming, then (reply text, info) where info has
         session, message_index (the index to vote on), mode, sources, escalated, model, notice
@@ -55,7 +57,7 @@ def build_api(services, engine_concurrency: int, engine_group: str) -> None:
         try:
             text = str(message or "").strip() or (HINT_MESSAGE if hint else "")
             convo = [*normalize(history or [], where="history"), {"role": "user", "content": text}]
-            for text, reply in stream_turn(services, convo, Context(session_id=sid, room=room or None, puzzle=puzzle or None, hint=bool(hint))):
+            for text, reply in stream_turn(services, convo, Context(session_id=sid, room=room or None, puzzle=puzzle or None, hint=bool(hint), locale=(locale or "").strip() or None)):
                 if reply is None:
                     yield text, {}
                 else:

@@ -14,6 +14,7 @@ import gradio as gr
 
 from ariane.engine import Context
 from ariane.feedback.store import Vote
+from ariane.safety.helplines import locale_from_accept_language
 from ariane.session import new_session_id
 from ariane.web import history as H
 from ariane.web.turns import HINT_MESSAGE, TurnError, hints_used, stream_turn
@@ -123,10 +124,14 @@ def build_chat(services) -> dict:
     def change_puzzle(puzzle_id, sid):
         return hints_used(services, sid, puzzle_id)
 
-    def _answer(history, room_id, puzzle_id, sid, hint_: bool):
-        """Stream the reply to the last user message of `history` (shared by send, hint and retry)."""
+    def _answer(history, room_id, puzzle_id, sid, hint_: bool, request=None):
+        """Stream the reply to the last user message of `history` (shared by send, hint and retry).
+        The browser's language and region (Accept-Language) are the turn's locale: a crisis reply
+        gives the helplines of the player's country."""
         convo = H.conversation(history)
-        ctx = Context(session_id=sid, room=room_id or None, puzzle=puzzle_id or None, hint=hint_)
+        headers = getattr(request, "headers", None) or {}
+        locale = locale_from_accept_language(headers.get("accept-language"))
+        ctx = Context(session_id=sid, room=room_id or None, puzzle=puzzle_id or None, hint=hint_, locale=locale)
         history = [*history, H.assistant_message("")]
         try:
             for text, reply in stream_turn(services, convo, ctx):
@@ -141,7 +146,7 @@ def build_chat(services) -> dict:
             gr.Warning(str(exc))
             yield history, hints_used(services, sid, puzzle_id)
 
-    def respond(text, history, room_id, puzzle_id, sid):
+    def respond(text, history, room_id, puzzle_id, sid, request: gr.Request):
         """The player sent a message: show it, then stream the reply."""
         if not (text or "").strip():
             gr.Warning("Type a message first.")
@@ -149,10 +154,10 @@ def build_chat(services) -> dict:
             return
         history = [*(history or []), H.user_message(text)]
         yield history, "", gr.skip()
-        for history_, hints_ in _answer(history, room_id, puzzle_id, sid, False):
+        for history_, hints_ in _answer(history, room_id, puzzle_id, sid, False, request):
             yield history_, gr.skip(), hints_
 
-    def ask_hint(history, room_id, puzzle_id, sid):
+    def ask_hint(history, room_id, puzzle_id, sid, request: gr.Request):
         """The player pressed "Hint": the next hint level of the chosen puzzle."""
         if not puzzle_id:
             gr.Warning("Choose the puzzle you are stuck on first (Room, then Puzzle).")
@@ -160,13 +165,13 @@ def build_chat(services) -> dict:
             return
         history = [*(history or []), H.user_message(HINT_MESSAGE)]
         yield history, gr.skip()
-        yield from _answer(history, room_id, puzzle_id, sid, True)
+        yield from _answer(history, room_id, puzzle_id, sid, True, request)
 
-    def retry(history, room_id, puzzle_id, sid, data: gr.RetryData):
+    def retry(history, room_id, puzzle_id, sid, data: gr.RetryData, request: gr.Request):
         """Ask again from the retried user message (a hint request asks for the next hint)."""
         history = list(history[: data.index + 1])
         is_hint = H.content_text(history[-1]) == HINT_MESSAGE and bool(puzzle_id)
-        yield from _answer(history, room_id, puzzle_id, sid, is_hint)
+        yield from _answer(history, room_id, puzzle_id, sid, is_hint, request)
 
     def undo(history, data: gr.UndoData):
         """Remove the last exchange and put the player's message back in the box."""
