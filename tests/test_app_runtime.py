@@ -38,7 +38,10 @@ def test_page_serves_litert_int8_with_batching_by_default(tiny_model_dir, tmp_pa
         kv = "int8" if load_kernel(str(tmp_path / "kernels")) is not None else "fp32"  # AVX-512 VNNI and a C compiler
         assert f"(litert int8, {kv} kv cache, batched x8)" in text, f"the page is not on its default runtime:\n{text[-3000:]}"
         assert list((tmp_path / "home" / "cache" / "litert").glob("gpt2-*-int8.tflite")), "the converted model was not cached"
-        assert bool(list((tmp_path / "home" / "cache" / "kernels").glob("kv_attention-*.so"))) == (kv == "int8")
+        if kv == "int8":
+            assert list((tmp_path / "home" / "cache" / "kernels").glob("kv_attention-*.so")), "the kernel was not cached"
+        else:  # the kernel may still be compiled (that is how its instruction set is learnt); the log says why it is off
+            assert "int8 key/value cache off, float32 instead" in text, text[-3000:]
 
         results = [None, None]
 
