@@ -205,6 +205,13 @@ def test_csv_upload_reports_errors_and_imports_all_or_nothing(mediator, tmp_path
     assert any(r[3] == "How do I ask for flexible hours?" and r[1] == "draft" for r in table["data"])
 
 
+def test_the_api_takes_the_players_locale(client):
+    text, info = client.predict("je n'en peux plus, je veux en finir", [], "", "", "", False, "fr-FR", api_name="/chat")
+    assert info["mode"] == "crisis" and "3114" in text and "116 123" not in text
+    text, _ = client.predict("je n'en peux plus, je veux en finir", [], "", "", "", api_name="/chat")  # no locale: the server's, then France's
+    assert "116 123" in text and "3114" in text
+
+
 def test_escalations_are_listed_and_acknowledged(client, mediator):
     _, info = client.predict("I want to end my life", [], "", "", "", api_name="/chat")
     assert info["mode"] == "crisis" and info["escalated"]
