@@ -9,8 +9,8 @@ Heads (each a logistic regression over `ariane.safety.features`, trained by
 - `subject`: P(the person at risk is someone else), "other" from 0.5.
 
 Weights ship in data/safety/classifier.npz (float16), the threshold and the figures that chose
-it in data/safety/classifier.json. Scoring a message costs one e5 forward pass (~25-60 ms on
-one core, bench/safety.py) and a few thousand multiply-adds.
+it in data/safety/classifier.json. Scoring a message costs one e5 forward pass (median ~47 ms,
+p95 ~71 ms on one core for 2-29 words, bench/safety.py) and a few thousand multiply-adds.
 
 Example:
     >>> clf = load_classifier()                                        # doctest: +SKIP
@@ -54,7 +54,7 @@ class Prediction:
 
     @property
     def reason(self) -> str:
-        return f"classifier: P(crisis) {self.p_crisis:.2f} (threshold {self.threshold:.2f})"
+        return f"classifier: P(crisis) {self.p_crisis:.2f} (threshold {self.threshold:g})"
 
 
 def _sigmoid(x):

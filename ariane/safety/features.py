@@ -64,7 +64,9 @@ def matrix(vectors: np.ndarray, texts: list[str]):
     rows, cols, vals = [], [], []
     for i, t in enumerate(texts):
         c, v = ngrams(t)
-        rows.append(np.full(len(c), i)), cols.append(c), vals.append(v)
+        rows.append(np.full(len(c), i))
+        cols.append(c)
+        vals.append(v)
     grams = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(texts), BUCKETS))
     return hstack([csr_matrix(np.asarray(vectors, np.float32) * E5_WEIGHT), grams]).tocsr()
 

@@ -249,6 +249,7 @@ def main(cache_path: Path | None = None) -> int:
     except EncoderMissing as exc:
         print(f"cannot train: {exc}", file=sys.stderr)
         return 1
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress: embedding, then one fit per left-out writer
     start = time.perf_counter()
     clf = train(training_groups(), encoder, cache_path)
     clf.save(WEIGHTS_FILE, CONFIG_FILE)
