@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Iterator, Protocol
 
+from ariane.i18n import language_of, say
 from ariane.messages import last_user_message, normalize
 from ariane.prompt import GameContext, Passage
 from ariane.session import SessionState, SessionStore
@@ -26,15 +27,9 @@ from ariane.settings import GenerationConfig, Settings
 
 MODES = ("generated", "retrieved", "hint", "crisis", "fallback", "refused")
 
-FALLBACK_TEXT = (
-    "I'm not sure I have a good answer to that. I can help with the escape game (ask for a hint) "
-    "and with questions about wellbeing at work — or ask your session's mediator."
-)
-SMALL_TALK_TEXT = (
-    "Hello, I'm Ariane, the game's guide. Press \"Hint\" or tell me which puzzle you're stuck on, "
-    "or ask me anything about wellbeing at work."
-)
-RETRIEVAL_ONLY_NOTICE = "Ariane is running without a generative model: answers come straight from the mediators' knowledge base."
+FALLBACK_TEXT = say("fallback", "en")  # the English sentences; ariane/i18n.py has them in every language
+SMALL_TALK_TEXT = say("small_talk", "en")
+RETRIEVAL_ONLY_NOTICE = say("retrieval_only", "en")
 
 
 @dataclass
@@ -96,6 +91,7 @@ class Turn:
     session: SessionState
     settings: Settings
     text: str = ""  # the player's last message
+    language: str = "en"  # what to answer in: the message's language, else the locale's (ariane.i18n)
     passages: list = field(default_factory=list)  # grounding (ariane.prompt.Passage), best first
     game: GameContext | None = None  # game context for the prompt
     allow_generation: bool = True  # stages may forbid generated text (careful mode, low confidence)
@@ -164,6 +160,7 @@ class ChatEngine:
             settings=self.settings,
         )
         turn.text = last_user_message(turn.messages)
+        turn.language = language_of(turn.text, context.locale or self.settings.locale)
         timings: dict = {}
         final: Reply | None = None
         for stage in self.stages:
@@ -173,7 +170,10 @@ class ChatEngine:
             if final is not None:
                 break
         if final is None:
-            if self.model is None or not turn.allow_generation:
+            if self.model is not None and turn.language not in self.model.chat_format.languages:
+                final = self.knowledge_answer(turn)  # GPT-2 writes English: a French turn gets the French curated answer
+                final.details.setdefault("reason", f"the model writes {'/'.join(self.model.chat_format.languages)}, not {turn.language!r}")
+            elif self.model is None or not turn.allow_generation:
                 final = self.knowledge_answer(turn)
             else:
                 final = yield from self._generate(turn, generation or self.settings.generation, timings)
@@ -189,7 +189,8 @@ class ChatEngine:
         if final.notice is None:
             # A careful-mode reminder (helpline) wins; the no-model notice only explains answers
             # that a model would otherwise have written.
-            final.notice = turn.notes.get("careful") or (self.notice if final.mode in ("retrieved", "fallback") else None)
+            notice = say("retrieval_only", turn.language) if self.notice == RETRIEVAL_ONLY_NOTICE else self.notice
+            final.notice = turn.notes.get("careful") or (notice if final.mode in ("retrieved", "fallback") else None)
         yield Done(final)
 
     def answer(self, messages, context: Context | None = None, generation: GenerationConfig | None = None) -> Reply:
@@ -207,8 +208,8 @@ class ChatEngine:
             best = turn.passages[0]
             return Reply(best.answer, "retrieved", [best.id], details=details)
         if turn.notes.get("small_talk") and not reason:
-            return Reply(SMALL_TALK_TEXT, "fallback", details={"reason": "small talk"})
-        return Reply(FALLBACK_TEXT, "fallback", details=details)
+            return Reply(say("small_talk", turn.language), "fallback", details={"reason": "small talk"})
+        return Reply(say("fallback", turn.language), "fallback", details=details)
 
     # ---- generation -------------------------------------------------------------------------
     def _generate(self, turn: Turn, config: GenerationConfig, timings: dict):

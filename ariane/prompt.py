@@ -71,8 +71,10 @@ class ChatFormat:
     end_of_turn: str = "<|endoftext|>"  # GPT-2's end-of-text token ends every assistant turn
     max_passages: int = 3  # knowledge entries placed in the prompt
     max_passage_chars: int = 700  # each entry's text is cut to this length (about 160 tokens)
+    languages: tuple = ("en",)  # what the model writes (GPT-2: English); a turn in another language gets the curated answer
 
     def __post_init__(self):
+        object.__setattr__(self, "languages", tuple(self.languages))  # a list when read from JSON
         if self.version not in SUPPORTED_VERSIONS:
             raise ValueError(
                 f"prompt format {self.version!r} is not supported by this version of Ariane "

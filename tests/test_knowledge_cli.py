@@ -46,7 +46,7 @@ def test_the_engine_falls_back_politely_instead_of_guessing(ariane_home):
 def test_validate_passes_on_the_shipped_data(tmp_path):
     result = run(["-m", "data", "validate"], tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: 279 entries, 13 categories")
+    assert result.stdout.startswith("ok: 558 entries, 13 categories, 678 heldout")  # 279 in English, their 279 French counterparts
 
 
 def test_validate_catches_a_heldout_question_that_is_indexed(tmp_path):
@@ -84,17 +84,22 @@ def test_stats_writes_counts_and_a_word_cloud(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ARIANE_HOME", str(tmp_path))
     assert data_main(["stats", "--out", str(tmp_path / "stats"), "--top", "5"]) == 0
     stats = json.loads((tmp_path / "stats" / "stats.json").read_text())
-    assert stats["entries"] == 279 and stats["by_category"]["sleep"]["approved"] == 22
-    assert ["mental health", 158] in stats["top_bigrams"] or stats["top_bigrams"][0][0] == "mental health"
+    assert stats["entries"] == 558 and stats["by_category"]["sleep"]["approved"] == 44
+    en, fr = stats["by_language"]["en"], stats["by_language"]["fr"]
+    assert en["entries"] == fr["entries"] == 279 and fr["paraphrases_per_entry"]["min"] >= 8
+    assert en["top_bigrams"][0][0] == "mental health" and fr["top_bigrams"][0][0] == "santé mentale"  # accents kept, French stopwords out
     assert (tmp_path / "stats" / "wordcloud.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_retrieval_command_prints_the_figures(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ARIANE_HOME", str(tmp_path))
     assert data_main(["retrieval", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["heldout_questions"] == 279 and report["out_of_scope_questions"] == 60
-    assert 0.0 < report["top1"] <= report["top3"] <= 1.0
+    reports = json.loads(capsys.readouterr().out)
+    assert set(reports) == {"en", "fr"}
+    for language, report in reports.items():
+        assert report["language"] == language and report["heldout_questions"] == 279 and report["out_of_scope_questions"] == 60
+        assert 0.0 < report["top1"] <= report["top3"] <= 1.0
+    assert reports["en"]["mode"] == "minilm+bm25" and reports["fr"]["mode"] == "e5+bm25"
 
 
 @pytest.mark.parametrize("command", ["validate", "import", "export", "stats", "build", "retrieval"])

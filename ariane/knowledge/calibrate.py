@@ -97,7 +97,8 @@ def evaluate(retriever: Retriever, inside, outside, config: RetrievalConfig | No
     accepted = inside_top >= threshold
     correct = fused[:n].argmax(1) == gold
     return {
-        "mode": "minilm+bm25" if retriever.semantic else "bm25",
+        "mode": _mode(retriever),
+        "language": retriever.language,
         "heldout_questions": n,
         "out_of_scope_questions": len(outside),
         "top1": round(top1, 4),
@@ -107,6 +108,13 @@ def evaluate(retriever: Retriever, inside, outside, config: RetrievalConfig | No
         "in_scope_accepted_and_right": round(float((accepted & correct).mean()), 4),
         "out_of_scope_rejected": round(float((outside_top < threshold).mean()), 4),
     }
+
+
+def _mode(retriever: Retriever) -> str:
+    """"minilm+bm25", "e5+bm25" or "bm25": which signals score the entries."""
+    if not retriever.semantic:
+        return "bm25"
+    return ("e5" if "e5" in retriever.embedder.model_id else "minilm") + "+bm25"
 
 
 class _FixedBase:
@@ -136,7 +144,7 @@ def validation_questions(retriever: Retriever, validation_embedder=None, seed: i
     entries = retriever.index().entries
     kept, questions = without_validation(entries, validation_split(entries, seed))
     embedder = validation_embedder if validation_embedder is not None else retriever.embedder
-    return Retriever(_FixedBase(kept), embedder, retriever.config), [HeldOut(q, eid, "validation paraphrase") for q, eid in questions]
+    return Retriever(_FixedBase(kept), embedder, retriever.config, retriever.language), [HeldOut(q, eid, "validation paraphrase") for q, eid in questions]
 
 
 def calibrate(retriever: Retriever, inside, outside, validation_embedder=None, seed: int = 0) -> tuple[RetrievalConfig, dict]:
@@ -184,20 +192,27 @@ def calibrate(retriever: Retriever, inside, outside, validation_embedder=None, s
             "top1": round(best_key[0], 4),
             "top3": round(best_key[1], 4),
         }
-        report["bm25_only"] = evaluate(Retriever(retriever.kb, None, best), inside, outside)  # the same figures without MiniLM
+        report["bm25_only"] = evaluate(Retriever(retriever.kb, None, best, retriever.language), inside, outside)  # the same figures without MiniLM
     return best, report
 
 
-def write_config(config: RetrievalConfig, report: dict, path=CONFIG_FILE) -> Path:
-    """Write data/retrieval.json: the config and the figures it came from."""
+def write_config(config: RetrievalConfig, report: dict, path=CONFIG_FILE, language: str = "en") -> Path:
+    """Write `language`'s config and the figures it came from into data/retrieval.json (English
+    at the top level, other languages under `languages`; the other languages' are kept)."""
     path = Path(path)
-    data = {
-        "about": "Retrieval weights and thresholds, written by `python -m data retrieval --calibrate`: the weights are "
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data["about"] = (
+        "Retrieval weights and thresholds per language, written by `python -m data retrieval --calibrate`: the weights are "
         "chosen on validation paraphrases (one per entry, out of the index and of the validation adapter's training), "
-        "the thresholds on data/heldout (rewordings vs out-of-scope.jsonl). Regenerate after changing the entries or the adapter.",
-        "calibrated": datetime.date.today().isoformat(),
-        "config": config.to_dict(),
-        "figures": report,
-    }
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        "the thresholds on data/heldout (rewordings vs out-of-scope.jsonl; French: data/heldout/fr). Regenerate after "
+        "changing the entries or the adapter."
+    )
+    part = {"calibrated": datetime.date.today().isoformat(), "config": config.to_dict(), "figures": report}
+    if language == "en":
+        data.update(part)
+    else:
+        data.setdefault("languages", {})[language] = part
+    order = ("about", "calibrated", "config", "figures", "languages")
+    data = {k: data[k] for k in order if k in data}
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

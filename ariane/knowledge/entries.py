@@ -21,8 +21,13 @@ from pathlib import Path
 from ariane.knowledge.scenario import DATA_DIR
 
 QA_DIR = DATA_DIR / "qa"
-HELDOUT_DIR = DATA_DIR / "heldout"
+HELDOUT_DIR = DATA_DIR / "heldout"  # English; other languages in a sub-folder each (data/heldout/fr)
 OUT_OF_SCOPE_FILE = HELDOUT_DIR / "out-of-scope.jsonl"
+
+
+def heldout_dir(language: str = "en") -> Path:
+    """Where the held-out rewordings of `language` are."""
+    return HELDOUT_DIR if language == "en" else HELDOUT_DIR / language
 
 CATEGORIES = (
     "stress", "burnout", "sleep", "anxiety", "low-mood", "supporting-a-colleague", "managers",
@@ -31,7 +36,8 @@ CATEGORIES = (
 STATUSES = ("draft", "approved")  # a draft is never retrieved; a mediator approves it
 FIELDS = ("id", "category", "question", "paraphrases", "answer", "language", "source", "status", "updated")
 MIN_PARAPHRASES = 2  # SCHEMA.md: at least 2 other ways a player would ask
-ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-\d{3,}$")  # <category>-NNN
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*-\d{3,}(?:-[a-z]{2})?$")  # <category>-NNN, or <category>-NNN-<lang>
+LANGUAGE_SUFFIX = re.compile(r"-([a-z]{2})$")  # "stress-001-fr": the French counterpart of "stress-001"
 CATEGORY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # file name = category id
 
 
@@ -48,7 +54,7 @@ class Entry:
     question: str  # the canonical question
     paraphrases: tuple = ()  # other ways a player asks it (indexed too)
     answer: str = ""  # 2-5 sentences, general guidance only
-    language: str = "en"  # ISO 639-1
+    language: str = "en"  # ISO 639-1; a counterpart in another language has the id + "-<language>"
     source: str = ""  # organisation + page title
     status: str = "approved"  # "draft" or "approved"; only approved entries are retrieved
     updated: str = field(default_factory=lambda: datetime.date.today().isoformat())  # YYYY-MM-DD
@@ -65,6 +71,12 @@ class Entry:
 
     def with_(self, **changes) -> "Entry":
         return replace(self, **changes)
+
+
+def pair_key(entry_id: str) -> str:
+    """What an entry shares with its counterparts in other languages: its id without the language
+    suffix ("stress-001-fr" -> "stress-001")."""
+    return LANGUAGE_SUFFIX.sub("", entry_id) if re.search(r"-\d{3,}-[a-z]{2}$", entry_id) else entry_id
 
 
 def _clean(text) -> str:
@@ -116,9 +128,14 @@ def entry_from_dict(data: dict, where: str = "entry", *, strict: bool = True) ->
     )
     if not CATEGORY_RE.match(entry.category):
         raise EntryError(f"{where}: category {entry.category!r} must be lower-case words joined by '-'")
+    if not re.fullmatch(r"[a-z]{2}", entry.language):
+        raise EntryError(f"{where}: language {entry.language!r} must be a two-letter code such as 'en' or 'fr'")
+    suffix = LANGUAGE_SUFFIX.search(entry.id)
+    if suffix and suffix.group(1) != entry.language:
+        raise EntryError(f"{where}: id {entry.id!r} ends in '-{suffix.group(1)}' but its language is {entry.language!r}; make them agree")
     if strict:
         if not ID_RE.match(entry.id) or not entry.id.startswith(entry.category + "-"):
-            raise EntryError(f"{where}: id {entry.id!r} must look like '{entry.category}-NNN'")
+            raise EntryError(f"{where}: id {entry.id!r} must look like '{entry.category}-NNN' (or '{entry.category}-NNN-fr' for a French counterpart)")
         if len(entry.paraphrases) < MIN_PARAPHRASES:
             raise EntryError(f"{where}: 'paraphrases' has {len(entry.paraphrases)}; write at least {MIN_PARAPHRASES}")
         if not entry.source:

@@ -24,6 +24,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -43,16 +44,36 @@ STOPWORDS = frozenset(
     "am been being have has had so just about any some its it's im i'm".split()
 )
 _SUFFIXES = ("ing", "edly", "ed", "ies", "es", "s", "ly")
+# French: articles, pronouns, auxiliaries and question words (accents already removed).
+STOPWORDS_FR = frozenset(
+    "a au aux avec ce ces cet cette c ca d de des du dans elle elles en et est es etre eu il ils j je l la le les leur "
+    "leurs lui m ma mais me mes moi mon n ne ni nos notre nous on ou par pas pour qu que qui quoi s sa se ses si son "
+    "sur t ta te tes toi ton tu un une vos votre vous y suis sont ai as avons avez ont fait faire peut peux comment "
+    "quand pourquoi quel quelle quels quelles est-ce c'est cest y'a ya tout tous toute toutes tres plus bien".split()
+)
+_SUFFIXES_FR = ("ements", "ement", "ations", "ation", "euses", "euse", "eux", "ees", "es", "ee", "er", "s", "x", "e")
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-case word stems for BM25: no stopwords, light suffix stripping (no data files needed)."""
-    words = re.findall(r"[a-z0-9]+", text.casefold().replace("'", "").replace("’", ""))
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def tokenize(text: str, language: str = "en") -> list[str]:
+    """Lower-case word stems for BM25: no stopwords, light suffix stripping (no data files needed).
+
+    French drops accents and elisions ("l'épuisement" -> "epuis") before the same steps.
+    """
+    if language == "fr":
+        words = re.findall(r"[a-z0-9]+", _strip_accents(text.casefold().replace("œ", "oe")))
+        stopwords, suffixes = STOPWORDS_FR, _SUFFIXES_FR
+    else:
+        words = re.findall(r"[a-z0-9]+", text.casefold().replace("'", "").replace("’", ""))
+        stopwords, suffixes = STOPWORDS, _SUFFIXES
     out = []
     for w in words:
-        if w in STOPWORDS or len(w) < 2:
+        if w in stopwords or len(w) < 2:
             continue
-        for suffix in _SUFFIXES:
+        for suffix in suffixes:
             if w.endswith(suffix) and len(w) - len(suffix) >= 3:
                 w = w[: -len(suffix)] + ("y" if suffix == "ies" else "")
                 break
@@ -72,14 +93,21 @@ class RetrievalConfig:
     bm25_threshold: float = 0.42  # the same for BM25-only mode, no MiniLM installed (calibrated: 0.4179)
 
     @classmethod
-    def load(cls, path=CONFIG_FILE) -> "RetrievalConfig":
-        """Read the `config` object of data/retrieval.json; defaults when the file is missing."""
+    def load(cls, path=CONFIG_FILE, language: str = "en") -> "RetrievalConfig":
+        """Read the `config` of `language` in data/retrieval.json (`languages.<lang>.config`;
+        English is the top-level `config`); defaults when the file or the language is missing."""
         path = Path(path)
         if not path.is_file():
             log.warning("%s not found: retrieval uses default weights; run `python -m data retrieval --calibrate`", path)
             return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))["config"]
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if language != "en":
+                if language not in data.get("languages", {}):
+                    log.warning("%s has no weights for %r: default weights; run `python -m data retrieval --calibrate`", path, language)
+                    return cls()
+                data = data["languages"][language]
+            data = data["config"]
             return cls(**{f.name: float(data[f.name]) for f in fields(cls) if f.name in data})
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{path}: not a retrieval config ({exc}); regenerate it with `python -m data retrieval --calibrate`") from None
@@ -101,16 +129,17 @@ class Hit:
 class _Index:
     """The vectors and BM25 index of one KnowledgeBase version."""
 
-    def __init__(self, entries: list[Entry], embedder, config: RetrievalConfig):
+    def __init__(self, entries: list[Entry], embedder, config: RetrievalConfig, language: str = "en"):
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import: progress chatter
         self.entries = entries
         self.ids = [e.id for e in entries]
+        self.language = language
         self.bm25 = None
         if entries:
             self.bm25 = bm25s.BM25()
-            self.bm25.index([tokenize(" ".join(e.texts())) or [""] for e in entries], show_progress=False)
+            self.bm25.index([tokenize(" ".join(e.texts()), language) or [""] for e in entries], show_progress=False)
         self.centroids = self.answers = None
         if embedder is not None and entries:
             phrasings = [t for e in entries for t in (e.question, *e.paraphrases)]
@@ -124,25 +153,28 @@ class _Index:
     def bm25_scores(self, query: str, k: float) -> np.ndarray:
         scores = np.zeros(len(self.entries), dtype=np.float32)
         if self.bm25 is not None:
-            tokens = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
+            tokens = [t for t in tokenize(query, self.language) if t in self.bm25.vocab_dict]
             if tokens:
                 scores = self.bm25.get_scores(tokens)
         return scores / (scores + k)
 
 
 class Retriever:
-    """Fused semantic + lexical search over a KnowledgeBase's approved entries.
+    """Fused semantic + lexical search over a KnowledgeBase's approved entries of one language.
 
     Args:
         kb: KnowledgeBase. Followed through its `version`.
         embedder: Embedder | None. None = BM25 only.
-        config: RetrievalConfig | None. Defaults to data/retrieval.json.
+        config: RetrievalConfig | None. Defaults to data/retrieval.json's for `language`.
+        language: str. Only the entries in this language are indexed ("en" also takes entries
+            that say no language).
     """
 
-    def __init__(self, kb, embedder=None, config: RetrievalConfig | None = None):
+    def __init__(self, kb, embedder=None, config: RetrievalConfig | None = None, language: str = "en"):
         self.kb = kb
         self.embedder = embedder
-        self.config = config or RetrievalConfig.load()
+        self.language = language
+        self.config = config or RetrievalConfig.load(language=language)
         self._index: _Index | None = None
         self._version = -1
         self._lock = threading.Lock()
@@ -161,7 +193,8 @@ class Retriever:
         if self._index is None or version != self._version:
             with self._lock:
                 if self._index is None or version != self._version:
-                    self._index = _Index(self.kb.approved(), self.embedder, self.config)
+                    entries = [e for e in self.kb.approved() if (e.language or "en") == self.language]
+                    self._index = _Index(entries, self.embedder, self.config, self.language)
                     self._version = version
         return self._index
 
@@ -202,3 +235,30 @@ class Retriever:
             Hit(index.ids[i], float(fused[0, i]), index.entries[i], {name: round(float(s[0, i]), 4) for name, s in signals.items()})
             for i in order
         ]
+
+
+class Retrieval:
+    """One Retriever per language over the same KnowledgeBase: a question is searched among the
+    entries of its own language (its encoder, its BM25, its threshold), so a French question is
+    answered from a French entry. A language with no approved entry is searched in `default`'s.
+
+    Args:
+        kb: KnowledgeBase.
+        retrievers: dict language -> Retriever (all over `kb`).
+        default: str. The language searched when the question's has no entries.
+
+    Example:
+        >>> retrieval.for_language("fr").search("je dors mal à cause du boulot")[0].entry_id
+        'sleep-001-fr'
+    """
+
+    def __init__(self, kb, retrievers: dict, default: str = "en"):
+        self.kb = kb
+        self.retrievers = dict(retrievers)
+        self.default = default
+
+    def for_language(self, language: str) -> Retriever:
+        retriever = self.retrievers.get(language)
+        if retriever is None or not retriever.index().ids:
+            return self.retrievers[self.default]
+        return retriever

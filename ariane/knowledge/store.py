@@ -83,8 +83,8 @@ class KnowledgeBase(Store):
 
     def __init__(self, path, seed=QA_DIR):
         super().__init__(path)
-        if seed is not None and self._meta("seeded") is None:
-            self.sync(seed)
+        if seed is not None and (self._meta("seeded") is None or self._meta("seed_ids") != _ids_digest(seed)):
+            self.sync(seed)  # first use, or the shipped data gained entries (e.g. a new language): add those
 
     @classmethod
     def open(cls, settings) -> "KnowledgeBase":
@@ -201,24 +201,34 @@ class KnowledgeBase(Store):
             default_status: str. Status of rows that do not say ("draft": a mediator approves).
 
         Raises:
-            ImportFailed: naming the row; nothing was written.
+            ImportFailed: naming every bad row (the first 50, then how many more); nothing was
+                written.
         """
+
+        def failed(errors: list[str]) -> ImportFailed:  # one error a line, as importers.error_list
+            listed = errors[:50] + ([f"... and {len(errors) - 50} more"] if len(errors) > 50 else [])
+            return ImportFailed(errors[0] if len(errors) == 1 else f"{len(errors)} rows to fix:\n  - " + "\n  - ".join(listed))
+
         report = ImportReport(dry_run=dry_run)
         items = [(f"entry {r.id}", r.to_dict()) if isinstance(r, Entry) else r for r in rows]
         with self.transaction() as conn:  # a write lock for the whole check-then-write
             seen_ids: dict[str, str] = {}
             seen_questions: dict[str, str] = {}
             planned: list[Entry] = []
+            errors: list[str] = []  # every bad row is reported, not only the first
             for where, data in items:
                 try:
                     entry, old = self._plan_row(conn, dict(data), where, default_status, seen_ids)
                 except EntryError as exc:
-                    raise ImportFailed(str(exc)) from None
+                    errors.append(str(exc))
+                    continue
                 key = question_key(entry.question)
                 if key in seen_questions:
-                    raise ImportFailed(f"{where}: the same question is already on {seen_questions[key]}; keep one of them")
+                    errors.append(f"{where}: the same question is already on {seen_questions[key]}; keep one of them")
+                    continue
                 if entry.id in seen_ids:
-                    raise ImportFailed(f"{where}: id {entry.id} is already on {seen_ids[entry.id]}; ids are unique")
+                    errors.append(f"{where}: id {entry.id} is already on {seen_ids[entry.id]}; ids are unique")
+                    continue
                 seen_questions[key], seen_ids[entry.id] = where, where
                 if old is None:
                     report.added.append(entry.id)
@@ -228,14 +238,18 @@ class KnowledgeBase(Store):
                 else:
                     report.updated.append(entry.id)
                 planned.append(entry)
-            if dry_run or not planned:
-                return report
-            for entry in planned:  # updates' old questions go first so a swap does not collide
-                conn.execute("DELETE FROM entries WHERE id = ?", (entry.id,))
+            rewritten = {entry.id for entry in planned}  # their old questions go, so a swap does not collide
             for entry in planned:
                 other = conn.execute("SELECT id FROM entries WHERE question_key = ?", (question_key(entry.question),)).fetchone()
-                if other is not None:
-                    raise ImportFailed(f"entry {entry.id}: its question is already entry {other['id']}'s; nothing was imported")
+                if other is not None and other["id"] not in rewritten:
+                    errors.append(f"{seen_ids[entry.id]}: entry {entry.id}'s question is already entry {other['id']}'s; keep one of them")
+            if errors:
+                raise failed(errors)
+            if dry_run or not planned:
+                return report
+            for entry in planned:
+                conn.execute("DELETE FROM entries WHERE id = ?", (entry.id,))
+            for entry in planned:
                 self._write(conn, entry, bump=False)
             self._bump(conn)
         return report
@@ -244,11 +258,15 @@ class KnowledgeBase(Store):
         """Bring in the shipped entries of `directory` (data/qa): new ones are added; with
         `overwrite`, shipped entries also replace mediators' edits of the same id."""
         shipped = load_entries(directory)
-        rows = [(f"{directory}/{e.category}.jsonl ({e.id})", e.to_dict()) for e in shipped if overwrite or self.get(e.id) is None]
+        with self.transaction() as conn:
+            retired = {r[0] for r in conn.execute("SELECT id FROM retired_ids")}  # a mediator deleted them: stay deleted
+        rows = [(f"{directory}/{e.category}.jsonl ({e.id})", e.to_dict()) for e in shipped
+                if e.id not in retired and (overwrite or self.get(e.id) is None)]
         rows = [r for r in rows if self._question_owner(r[1]) in (None, r[1]["id"]) or overwrite]
         report = self.import_rows(rows)
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seeded', ?)", (str(directory),))
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('seed_ids', ?)", (_ids_digest(directory, shipped),))
         return report
 
     def export(self, directory, status: str | None = None) -> list:
@@ -274,6 +292,10 @@ class KnowledgeBase(Store):
         if not data.get("category"):
             raise EntryError(f"{where}: no category; add a category column or pass --category NAME")
         data.setdefault("status", default_status)
+        if not data.get("language"):  # a spreadsheet without a language column: the text says it
+            from ariane.safety.text import guess_language
+
+            data["language"] = guess_language(f"{data.get('question') or ''} {data.get('answer') or ''}")
         if not data.get("id"):
             taken = set(seen_ids)
             data["id"] = self._next_id(conn, str(data["category"]).strip(), taken)
@@ -291,7 +313,7 @@ class KnowledgeBase(Store):
             raise EntryError(f"{where}: entry {row['id']} already asks this question; edit that one instead")
 
     def _next_id(self, conn, category: str, taken=()) -> str:
-        pattern = re.compile(rf"^{re.escape(category)}-(\d+)$")
+        pattern = re.compile(rf"^{re.escape(category)}-(\d+)(?:-[a-z]{{2}})?$")  # counterparts' numbers are taken too
         ids = [r[0] for r in conn.execute("SELECT id FROM entries UNION SELECT id FROM retired_ids")] + list(taken)
         numbers = [int(m.group(1)) for m in map(pattern.match, ids) if m]
         return f"{category}-{max(numbers, default=0) + 1:03d}"
@@ -320,6 +342,14 @@ class KnowledgeBase(Store):
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row["value"] if row else None
+
+
+def _ids_digest(directory, entries=None) -> str:
+    """A digest of the shipped entries' ids: it changes when the shipped data gains an entry."""
+    import hashlib
+
+    ids = sorted(e.id for e in (entries if entries is not None else load_entries(directory)))
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
 
 
 def _entry(row) -> Entry:

@@ -14,11 +14,10 @@ def settings():
 
 
 @contextlib.contextmanager
-def shipped_retriever(embedder: bool = True):
-    """A Retriever over the shipped data/qa entries in a throw-away base, with the embedding cache
-    of ARIANE_HOME (so measuring twice computes the vectors once)."""
-    from ariane.knowledge.adapter import ADAPTER_FILE
-    from ariane.knowledge.embed import load_embedder
+def shipped_retriever(embedder: bool = True, language: str = "en"):
+    """A Retriever over the shipped data/qa entries of `language` in a throw-away base, with the
+    embedding cache of ARIANE_HOME (so measuring twice computes the vectors once)."""
+    from ariane.knowledge.embed import load_retrieval_embedder
     from ariane.knowledge.retrieval import Retriever
     from ariane.knowledge.stage import embeddings_path
     from ariane.knowledge.store import KnowledgeBase
@@ -26,6 +25,7 @@ def shipped_retriever(embedder: bool = True):
     with tempfile.TemporaryDirectory(prefix="ariane-kb-") as tmp:
         kb = KnowledgeBase(Path(tmp) / "knowledge.sqlite")
         try:
-            yield Retriever(kb, load_embedder(embeddings_path(settings()), adapter=ADAPTER_FILE) if embedder else None)
+            found = load_retrieval_embedder(language, embeddings_path(settings())) if embedder else None
+            yield Retriever(kb, found, language=language)
         finally:
             kb.close()

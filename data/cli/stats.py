@@ -17,12 +17,21 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from ariane.knowledge.retrieval import STOPWORDS as RETRIEVAL_STOPWORDS
+import unicodedata
 
-WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")  # lower-cased English words, "don't" kept whole
-STOPWORDS = RETRIEVAL_STOPWORDS | frozenset(  # retrieval's list plus contractions and fillers
-    "from than them also may more most other over up out can't don't doesn't isn't you're they're what's there's".split()
+from ariane.knowledge.retrieval import STOPWORDS as RETRIEVAL_STOPWORDS
+from ariane.knowledge.retrieval import STOPWORDS_FR
+
+WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")  # lower-cased words of any language, "don't" kept whole
+STOPWORDS = RETRIEVAL_STOPWORDS | STOPWORDS_FR | frozenset(  # retrieval's lists plus contractions and fillers
+    "from than them also may more most other over up out can't don't doesn't isn't you're they're what's there's "
+    "votre vos cela son sont peut etre aussi si sans entre".split()
 )
+
+
+def _stop(word: str) -> bool:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return word in STOPWORDS or plain in STOPWORDS or plain.split("'")[-1] in STOPWORDS
 
 
 def add_arguments(p) -> None:
@@ -42,7 +51,7 @@ def ngrams(texts, n: int, top: int) -> list:
         w = words(text)
         for i in range(len(w) - n + 1):
             gram = w[i : i + n]
-            if gram[0] not in STOPWORDS and gram[-1] not in STOPWORDS:
+            if not _stop(gram[0]) and not _stop(gram[-1]):
                 counts[" ".join(gram)] += 1
     return counts.most_common(top)
 
@@ -54,16 +63,26 @@ def lengths(values: list[int]) -> dict:
 
 
 def describe(entries, top: int = 15) -> dict:
-    """Counts per category and status, word-length distributions and top n-grams."""
+    """Counts per category, status and language; then, per language, word-length distributions,
+    sources and top n-grams (English and French words do not mix in one list)."""
     by_category: dict = {}
     for e in entries:
         row = by_category.setdefault(e.category, {"approved": 0, "draft": 0})
         row[e.status] += 1
-    questions = [e.question for e in entries] + [p for e in entries for p in e.paraphrases]
+    languages = sorted({e.language for e in entries})
     return {
         "entries": len(entries),
         "by_category": dict(sorted(by_category.items())),
         "by_status": dict(Counter(e.status for e in entries)),
+        "by_language": {lang: describe_language([e for e in entries if e.language == lang], top) for lang in languages},
+    }
+
+
+def describe_language(entries, top: int = 15) -> dict:
+    """Word-length distributions, sources and top n-grams of one language's entries."""
+    questions = [e.question for e in entries] + [p for e in entries for p in e.paraphrases]
+    return {
+        "entries": len(entries),
         "paraphrases_per_entry": lengths([len(e.paraphrases) for e in entries]),
         "question_words": lengths([len(words(q)) for q in questions]),
         "answer_words": lengths([len(words(e.answer)) for e in entries]),
@@ -78,7 +97,7 @@ def word_cloud(entries, path: Path) -> Path:
     """A PNG word cloud of the answers and questions (stopwords left out)."""
     from wordcloud import WordCloud
 
-    counts = Counter(w for e in entries for w in words(" ".join(e.texts())) if w not in STOPWORDS and len(w) > 2)
+    counts = Counter(w for e in entries for w in words(" ".join(e.texts())) if not _stop(w) and len(w) > 2)
     cloud = WordCloud(width=1200, height=600, background_color="white", random_state=0, collocations=False)
     cloud.generate_from_frequencies(counts).to_file(str(path))
     return path
@@ -105,9 +124,11 @@ def run(args) -> int:
     print(f"{stats['entries']} entries in {len(stats['by_category'])} categories; status: {stats['by_status']}")
     for category, counts in stats["by_category"].items():
         print(f"  {category:<24} approved {counts['approved']:>3}  draft {counts['draft']:>3}")
-    for name in ("paraphrases_per_entry", "question_words", "answer_words"):
-        print(f"{name}: {stats[name]}")
-    for name in ("top_unigrams", "top_bigrams", "top_trigrams"):
-        print(f"{name}: " + ", ".join(f"{g} ({c})" for g, c in stats[name]))
+    for lang, part in stats["by_language"].items():
+        print(f"[{lang}] {part['entries']} entries")
+        for name in ("paraphrases_per_entry", "question_words", "answer_words"):
+            print(f"  {name}: {part[name]}")
+        for name in ("top_unigrams", "top_bigrams", "top_trigrams"):
+            print(f"  {name}: " + ", ".join(f"{g} ({c})" for g, c in part[name]))
     print(f"wrote {out / 'stats.json'} and {cloud}")
     return 0

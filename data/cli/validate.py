@@ -38,10 +38,10 @@ def check_entries(qa_dir: Path, problems: list, warnings: list) -> list:
     except EntryError as exc:
         problems.append(str(exc))
         return []
-    asked: dict[str, tuple[str, bool]] = {}  # question_key -> (entry id, is the canonical question)
+    asked: dict[tuple, tuple[str, bool]] = {}  # (language, question_key) -> (entry id, is the canonical question)
     for e in entries:
         for n, text in enumerate((e.question, *e.paraphrases)):
-            key = question_key(text)
+            key = (e.language, question_key(text))  # each language has its own index
             if key in asked:
                 other, canonical = asked[key]
                 message = f"{qa_dir}/{e.category}.jsonl ({e.id}): {text!r} is already asked by {other}"
@@ -75,6 +75,23 @@ def check_heldout(heldout_dir: Path, entries: list, problems: list) -> list:
             problems.append(f"{h.where}: the same question is at {seen[key]}")
         seen[key] = h.where
     return inside + outside
+
+
+def check_counterparts(entries: list, warnings: list) -> None:
+    """Every approved entry should exist in every language Ariane speaks (a French player asking
+    about it otherwise gets the fallback)."""
+    from ariane.i18n import LANGUAGES
+    from ariane.knowledge.entries import pair_key
+
+    have: dict[str, set] = {}
+    for e in entries:
+        if e.status == "approved":
+            have.setdefault(pair_key(e.id), set()).add(e.language)
+    for key, languages in sorted(have.items()):
+        for lang in LANGUAGES:
+            if lang not in languages:
+                wanted = key if lang == "en" else f"{key}-{lang}"
+                warnings.append(f"{key}: no approved '{lang}' counterpart ({wanted}); players writing in that language will not find it")
 
 
 def check_scenario(path: Path, problems: list):
@@ -146,6 +163,9 @@ def validate(data_dir: Path) -> tuple[list, list, dict]:
     warnings: list = []
     entries = check_entries(data_dir / "qa", problems, warnings)
     heldout = check_heldout(data_dir / "heldout", entries, problems)
+    for sub in sorted(d for d in (data_dir / "heldout").iterdir() if d.is_dir()):  # other languages: heldout/fr
+        heldout += check_heldout(sub, entries, problems)
+    check_counterparts(entries, warnings)
     scenario = check_scenario(data_dir / "scenario.yaml", problems)
     dialogues = check_dialogues(data_dir / "dialogues", entries, heldout, scenario, problems)
     counts = {
