@@ -128,9 +128,10 @@ def test_very_long_messages_are_read_quickly():
 
 def test_the_knowledge_base_questions_rarely_raise_an_alarm():
     """The mediators' questions and their rewordings are everyday wellbeing talk. The rules read
-    every one: at most 1 % may raise an alarm. The whole detector reads data/heldout's rewordings
-    (never trained on) and one data/qa phrasing in 8: at most 1.5 % (measured 2026-12-07: 11 of
-    828, 1.3 %). A third of those are right to take the crisis route: the knowledge base holds
+    every one: at most 1 % may raise an alarm. The whole detector reads data/heldout's rewordings,
+    English and French (never trained on), and one data/qa phrasing in 16: at most 1.5 % (measured
+    2026-12-08: see the assertion message; French alone was 6.8 % before the classifier was
+    retrained with the French entries, 1.8 % after). A third of those are right to take the crisis route: the knowledge base holds
     phrasings like "colleague talking about not wanting to live" or "everything is too much
     tonight and I'm shaking… who can I reach right now?"; the rest (harassment questions) are the
     classifier's known false alarms (data/safety/CARD.md)."""
@@ -138,11 +139,11 @@ def test_the_knowledge_base_questions_rarely_raise_an_alarm():
     from ariane.safety.train import knowledge_questions
 
     qa = [q for phrasings in knowledge_questions() for q in phrasings]
-    heldout = [q for phrasings in knowledge_questions(folders=("heldout",)) for q in phrasings]
-    assert len(qa) > 500 and len(heldout) > 100
+    heldout = [q for phrasings in knowledge_questions(folders=("heldout", "heldout/fr")) for q in phrasings]
+    assert len(qa) > 6000 and len(heldout) == 678  # English and French
     alarms = [q for q in qa + heldout if rules_detector().assess(q).crisis]
     assert len(alarms) <= 0.01 * len(qa + heldout), alarms
-    sample = heldout + qa[::8]
+    sample = heldout + qa[::16]
     combined = default_detector().assess_many(sample)
     alarms = [(q, a.reason) for q, a in zip(sample, combined) if a.crisis]
     assert len(alarms) <= 0.015 * len(sample), alarms

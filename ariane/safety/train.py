@@ -59,17 +59,25 @@ def crisis_category(note: str) -> tuple[str, str]:
     return category, "other" if "third person" in note else "self"
 
 
-def knowledge_questions(root: Path = DATA_ROOT, folders=("qa",)) -> list[list[str]]:
-    """The knowledge base's entries as lists of phrasings (question, then paraphrases), from
-    data/qa (`folders` may add "heldout")."""
+def knowledge_entries(root: Path = DATA_ROOT, folders=("qa",)) -> list[tuple[str, str, list[str]]]:
+    """(pair key, language, phrasings) of every entry of data/qa, in English and French (`folders`
+    may add "heldout" and "heldout/fr"); an entry and its counterpart share the pair key."""
+    from ariane.knowledge.entries import pair_key
+
     out = []
     for folder in folders:
         for path in sorted(root.glob(f"{folder}/*.jsonl")):
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     row = json.loads(line)
-                    out.append([row["question"], *row.get("paraphrases", [])])
+                    key = pair_key(row.get("id") or row.get("entry_id") or row["question"])
+                    out.append((key, row.get("language") or ("fr" if folder.endswith("/fr") else "en"), [row["question"], *row.get("paraphrases", [])]))
     return out
+
+
+def knowledge_questions(root: Path = DATA_ROOT, folders=("qa",)) -> list[list[str]]:
+    """The knowledge base's entries as lists of phrasings (question, then paraphrases)."""
+    return [phrasings for _, _, phrasings in knowledge_entries(root, folders)]
 
 
 def training_groups(train_dir: Path = TRAIN_DIR, extra=EXTRA_TRAIN_FILES, knowledge: bool = True) -> dict[str, list[Example]]:
@@ -88,13 +96,15 @@ def training_groups(train_dir: Path = TRAIN_DIR, extra=EXTRA_TRAIN_FILES, knowle
                 rows.append(ex)
         groups[path.stem] = rows
     if knowledge:
-        for i, phrasings in enumerate(knowledge_questions()):
-            rows = groups.setdefault(f"{KNOWLEDGE}:{i % KNOWLEDGE_FOLDS}", [])
+        folds: dict[str, int] = {}  # an entry and its French counterpart share a fold: no translation leaks across folds
+        for pair, language, phrasings in knowledge_entries():
+            fold = folds.setdefault(pair, len(folds) % KNOWLEDGE_FOLDS)
+            rows = groups.setdefault(f"{KNOWLEDGE}:{fold}", [])
             for q in phrasings:
                 key = " ".join(q.casefold().split())
                 if key not in seen:
                     seen.add(key)
-                    rows.append(Example(q, "safe", "en", "knowledge question"))
+                    rows.append(Example(q, "safe", language, "knowledge question"))
     return groups
 
 
