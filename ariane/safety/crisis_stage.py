@@ -91,7 +91,9 @@ class CrisisStage:
         locale, lang = turn_locale(turn), turn_language(turn)
         country, *also = self.helplines.for_player(turn.context.locale, lang, turn.settings.locale)
         if not a.crisis:  # support: the grounded knowledge answer follows, with a helpline line
-            turn.notes["helpline"] = support_line(lang, country)
+            # One line has room for one country: the player's, else the one of the message's language
+            # (a French message to an English deployment, from the API or the command line: France).
+            turn.notes["helpline"] = support_line(lang, also[0] if also else country)
             return None
         turn.session.careful = True
         escalation = self._escalate(turn, a, locale, lang)
@@ -141,6 +143,6 @@ class CarefulStage:
         if turn.session.careful:
             turn.allow_generation = False
             lang = turn_language(turn)
-            country = self.helplines.for_player(turn.context.locale, lang, turn.settings.locale)[0]
-            turn.notes["careful"] = careful_reminder(lang, country)
+            country, *also = self.helplines.for_player(turn.context.locale, lang, turn.settings.locale)
+            turn.notes["careful"] = careful_reminder(lang, also[0] if also else country)
         return None

@@ -100,11 +100,11 @@ def training_groups(train_dir: Path = TRAIN_DIR, extra=EXTRA_TRAIN_FILES, knowle
         for pair, language, phrasings in knowledge_entries():
             fold = folds.setdefault(pair, len(folds) % KNOWLEDGE_FOLDS)
             rows = groups.setdefault(f"{KNOWLEDGE}:{fold}", [])
-            for q in phrasings:
+            for n, q in enumerate(phrasings):
                 key = " ".join(q.casefold().split())
                 if key not in seen:
                     seen.add(key)
-                    rows.append(Example(q, "safe", language, "knowledge question"))
+                    rows.append(Example(q, "safe", language, "knowledge question (canonical)" if n == 0 else "knowledge question"))
     return groups
 
 
@@ -138,12 +138,16 @@ def _logistic(X, y, multiclass: bool = False):
 def fit_heads(X, examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
     """Weights (len(HEADS), dim) and bias of every head, fit on the rows of `X`."""
     labels = np.array([ex.label for ex in examples])
-    knowledge = np.array([ex.note == "knowledge question" for ex in examples])
+    knowledge = np.array([ex.note.startswith("knowledge question") for ex in examples])
+    canonical = np.array([ex.note == "knowledge question (canonical)" for ex in examples])
     weights = np.zeros((len(HEADS), X.shape[1]), np.float32)
     bias = np.zeros(len(HEADS), np.float32)
     crisis = _logistic(X, labels == "crisis")
     weights[0], bias[0] = crisis.coef_[0], crisis.intercept_[0]
-    rest = (labels != "crisis") & ~knowledge
+    # The support head learns distress from the writers' messages; the entries' canonical questions
+    # ("How can I manage stress at work?") teach it that a general question is not distress. Their
+    # paraphrases stay out: some are first-person situations a writer would call support.
+    rest = (labels != "crisis") & (~knowledge | canonical)
     support = _logistic(X[rest], labels[rest] == "support")
     weights[1], bias[1] = support.coef_[0], support.intercept_[0]
     rows = np.flatnonzero(labels == "crisis")
