@@ -46,7 +46,7 @@ def send(page, text):
     """Type a message, press Enter, wait for Ariane's reply."""
     replies = page.locator("#chat [data-testid='bot']")
     before = replies.count()
-    box = page.get_by_label("Your message")
+    box = page.locator("#message textarea")
     box.fill(text)
     box.press("Enter")
     page.wait_for_function("n => document.querySelectorAll(\"#chat [data-testid='bot']\").length > n", arg=before, timeout=20_000)
@@ -104,6 +104,34 @@ def test_html_in_a_message_shows_as_text_and_never_runs(app, page):
     sync_api.expect(page.get_by_label("Your message")).to_have_value(XSS)
     sync_api.expect(page.locator("#chat [data-testid='user']")).to_have_count(0)
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_a_french_browser_sees_the_french_page_and_gets_french_answers_and_hints(app, page):
+    """Gradio's i18n follows the browser's language; the game, the replies and the server's
+    messages follow it too (Accept-Language)."""
+    _, url = app
+    context = page.context.browser.new_context(locale="fr-FR")
+    try:
+        fr = context.new_page()
+        fr.goto(url + "?room=open-space&puzzle=wilting-plant")
+        sync_api.expect(fr.get_by_label("Votre message")).to_be_visible(timeout=10_000)
+        sync_api.expect(fr.locator("#hint")).to_have_text("Indice")
+        sync_api.expect(fr.locator("#ai-notice")).to_contain_text("Ariane est une IA")
+        sync_api.expect(fr.locator("#puzzle input")).to_have_value("La plante qui dépérit", timeout=10_000)
+        sync_api.expect(fr.locator("#notice-banner")).to_be_visible()
+        fr.locator("#hint").click()
+        sync_api.expect(fr.locator("#chat [data-testid='user']").last).to_contain_text("Je peux avoir un indice ?")
+        sync_api.expect(fr.locator("#chat [data-testid='bot']").last).to_contain_text("Indice 1 sur 4 (La plante qui dépérit)")
+        sync_api.expect(fr.locator("#hints-used")).to_contain_text("Indices utilisés : 1 · La plante qui dépérit : 1 sur 4")
+        send(fr, "Comment gérer le stress au travail ?")
+        answer = fr.locator("#chat [data-testid='bot']").nth(1)
+        sync_api.expect(answer).to_contain_text("stress")
+        assert "I'm not sure" not in answer.inner_text() and " vous " in answer.inner_text()
+        sync_api.expect(fr.locator("#chat")).to_contain_text("Sources (1)")
+        assert "Try asking" not in fr.locator("body").inner_text()  # the French examples only
+        sync_api.expect(fr.get_by_text("Comment savoir si je m'approche du burn-out ?")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_a_french_browser_gets_the_french_helplines_in_a_crisis(app, page):

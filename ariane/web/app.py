@@ -16,6 +16,7 @@ from ariane.web.api import build_api
 from ariane.web.chat import ENGINE, build_chat, engine_concurrency
 from ariane.web.console import build_console
 from ariane.web.services import Services
+from ariane.web.strings import i18n, label
 
 QUEUE_MAX_SIZE = 48  # events waiting at most: ~20 players × 2 (a reply and a vote) + slack; more are told the queue is full
 DEFAULT_CONCURRENCY = 4  # other events (votes, console) at once; each is a short SQLite read or write
@@ -39,9 +40,9 @@ def build_app(engine=None, settings=None, *, feedback=None, password: str | None
     services = Services.create(engine, settings, feedback, password)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat-tab"):
+            with gr.Tab(label("tab_chat"), id="chat-tab"):
                 chat = build_chat(services)
-            with gr.Tab("Mediators", id="console-tab"):
+            with gr.Tab(label("tab_console"), id="console-tab"):
                 build_console(services)
         build_api(services, engine_concurrency(), ENGINE)
         load_page, inputs, outputs = chat["load"]
@@ -60,4 +61,5 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         show_error=True,
+        i18n=i18n(),  # labels in the browser's language (English, French); Gradio's Settings switches it
     )

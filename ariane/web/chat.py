@@ -1,8 +1,12 @@
 """The players' page: chat with streaming replies, game context, hints, sources and votes.
 
-Stable element ids (browser tests, the game's own styling): #notice-banner, #room, #puzzle,
-#hints-used, #chat, #message, #send, #hint, #share-text, #vote-comment, #send-comment,
-#vote-status, #privacy.
+Stable element ids (browser tests, the game's own styling): #intro, #ai-notice, #notice-banner,
+#room, #puzzle, #hints-used, #chat, #message, #send, #hint, #share-text, #vote-comment,
+#send-comment, #vote-status, #privacy, #language-hint.
+
+Labels are Gradio i18n keys (ariane/web/strings.py, English and French: the browser's language,
+or Gradio's Settings); what the server writes while the page runs (the game's rooms and hints,
+"Hints used", votes' thanks, warnings) is in the browser's language (Accept-Language).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from ariane.feedback.store import Vote
 from ariane.safety.helplines import locale_from_accept_language
 from ariane.session import new_session_id
 from ariane.web import history as H
-from ariane.web.turns import HINT_MESSAGE, TurnError, hints_used, stream_turn
+from ariane.web.strings import EXAMPLES, hint_messages, label, page_language, t
+from ariane.web.turns import TurnError, hints_used, stream_turn
 
 log = logging.getLogger(__name__)
 
@@ -43,67 +48,60 @@ def engine_concurrency() -> int:
         raise ValueError(f"ARIANE_ENGINE_CONCURRENCY={raw!r}: expected a whole number of replies at once, at least 1")
     return value
 
-EXAMPLES = [
-    "I'm stuck on this puzzle, where should I look?",
-    "How can I tell if I'm heading for burnout?",
-    "A colleague seems withdrawn lately. What could I do?",
-    "I can't switch off from work in the evenings.",
-]
-
-PRIVACY = (
-    "**Privacy.** Ariane never asks who you are: this page gets a random session id (not linked to "
-    "you) and your messages stay in the server's memory only while the game runs. When you rate an "
-    "answer with 👍 or 👎 we store the rating, your optional comment and how the answer was made (its "
-    "mode, the knowledge entries it used and the model version) so the mediators can improve Ariane. "
-    "The text of the conversation is stored with your rating **only if you tick \"Share the conversation "
-    "text with my vote\"**; the "
-    "mediators may then use it to correct answers and to retrain Ariane. If a message suggests someone "
-    "may be in danger, the session's mediator is alerted so they can offer help."
-)
+def room_choices(scenario, lang: str = "en") -> list[tuple[str, str]]:
+    scenario = scenario.in_language(lang) if scenario else None
+    return [(t("no_room", lang), "")] + ([(r.name, r.id) for r in scenario.rooms] if scenario else [])
 
 
-def room_choices(scenario) -> list[tuple[str, str]]:
-    return [("— no room —", "")] + ([(r.name, r.id) for r in scenario.rooms] if scenario else [])
-
-
-def puzzle_choices(scenario, room_id: str | None) -> list[tuple[str, str]]:
+def puzzle_choices(scenario, room_id: str | None, lang: str = "en") -> list[tuple[str, str]]:
+    scenario = scenario.in_language(lang) if scenario else None
     room = scenario.room(room_id) if scenario and room_id else None
-    return [("— no puzzle —", "")] + ([(p.title, p.id) for p in room.puzzles] if room else [])
+    return [(t("no_puzzle", lang), "")] + ([(p.title, p.id) for p in room.puzzles] if room else [])
+
+
+def intro(scenario, lang: str) -> str:
+    """The page's heading and the game's introduction, in `lang`."""
+    text = scenario.in_language(lang).intro if scenario else t("intro_default", lang)
+    return f"## Ariane\n{text}"
 
 
 def build_chat(services) -> dict:
     """Lay out the players' page inside the current Blocks and wire its events; returns the components."""
     scenario = services.scenario
     notice = getattr(services.engine, "notice", None)
-    gr.Markdown(f"## Ariane\n{scenario.intro if scenario else 'Your guide in the escape game.'}", elem_id="intro")
+    heading = gr.Markdown(intro(scenario, "en"), elem_id="intro")  # the page's language is set at load
+    gr.Markdown(label("ai_notice"), elem_id="ai-notice")
     gr.Markdown(f"⚠️ {notice}", visible=bool(notice), elem_id="notice-banner")
     session = gr.State(None)  # random id from load_page; server-side only
     last_vote = gr.State(None)  # conversation index of this page's latest vote (the comment goes there)
     with gr.Row(equal_height=True):
-        room = gr.Dropdown(room_choices(scenario), value="", label="Room", elem_id="room", interactive=True)
-        puzzle = gr.Dropdown(puzzle_choices(scenario, None), value="", label="Puzzle", elem_id="puzzle", interactive=True)
-        hints = gr.Markdown("Hints used: 0", elem_id="hints-used")
+        room = gr.Dropdown(room_choices(scenario), value="", label=label("room"), elem_id="room", interactive=True)
+        puzzle = gr.Dropdown(puzzle_choices(scenario, None), value="", label=label("puzzle"), elem_id="puzzle", interactive=True)
+        hints = gr.Markdown(t("hints_used", "en", total=0), elem_id="hints-used")
     chatbot = gr.Chatbot(
         label="Ariane", elem_id="chat", height=440, sanitize_html=True, render_markdown=True, allow_tags=False,
         feedback_options=("Like", "Dislike"), buttons=["copy"], group_consecutive_messages=True,
-        placeholder="Ask about a puzzle, or about wellbeing at work.",
+        placeholder=label("chat_placeholder"),
     )  # fmt: skip
     with gr.Row(equal_height=True):
-        message = gr.Textbox(label="Your message", placeholder="Type a message and press Enter", elem_id="message", scale=5, max_lines=6, autofocus=True)
-        send = gr.Button("Send", variant="primary", elem_id="send", scale=1)
-        hint = gr.Button("Hint", elem_id="hint", scale=1)
-    gr.Examples(EXAMPLES, inputs=[message], label="Try asking", cache_examples=False)
-    share = gr.Checkbox(False, label="Share the conversation text with my vote", elem_id="share-text")
+        message = gr.Textbox(label=label("message"), placeholder=label("message_placeholder"), elem_id="message", scale=5, max_lines=6, autofocus=True)
+        send = gr.Button(label("send"), variant="primary", elem_id="send", scale=1)
+        hint = gr.Button(label("hint"), elem_id="hint", scale=1)
+    examples = {lang: gr.Examples(EXAMPLES[lang], inputs=[message], label=label("examples"), cache_examples=False).dataset for lang in EXAMPLES}
+    share = gr.Checkbox(False, label=label("share"), elem_id="share-text")
     with gr.Row(equal_height=True):
-        comment = gr.Textbox(label="Comment on your last vote (optional)", max_length=1000, elem_id="vote-comment", scale=5, interactive=False)
-        send_comment = gr.Button("Send comment", elem_id="send-comment", scale=1, interactive=False)
+        comment = gr.Textbox(label=label("comment"), max_length=1000, elem_id="vote-comment", scale=5, interactive=False)
+        send_comment = gr.Button(label("send_comment"), elem_id="send-comment", scale=1, interactive=False)
     vote_status = gr.Markdown("", elem_id="vote-status")
-    gr.Markdown(PRIVACY, elem_id="privacy")
+    gr.Markdown(label("privacy"), elem_id="privacy")
+    gr.Markdown(label("language_hint"), elem_id="language-hint")
 
     # ---- handlers ---------------------------------------------------------------------------
     def load_page(request: gr.Request):
-        """A fresh session; room and puzzle from the URL (`?room=…&puzzle=…`) when valid."""
+        """A fresh session; room and puzzle from the URL (`?room=…&puzzle=…`) when valid; the
+        game's texts and the examples in the browser's language."""
         sid = new_session_id()
+        lang = page_language(request)
         params = dict(request.query_params) if request is not None else {}
         room_id, puzzle_id = params.get("room", ""), params.get("puzzle", "")
         if scenario is None:
@@ -116,13 +114,15 @@ def build_chat(services) -> dict:
                 room_id = ""
             if p is None or p.room != room_id:
                 puzzle_id = ""
-        return sid, room_id, gr.Dropdown(choices=puzzle_choices(scenario, room_id), value=puzzle_id), hints_used(services, sid, puzzle_id)
+        shown = [gr.Dataset(visible=other == lang) for other in examples]
+        return (sid, gr.Dropdown(choices=room_choices(scenario, lang), value=room_id), gr.Dropdown(choices=puzzle_choices(scenario, room_id, lang), value=puzzle_id),
+                hints_used(services, sid, puzzle_id, lang), intro(scenario, lang), *shown)  # fmt: skip
 
-    def change_room(room_id):
-        return gr.Dropdown(choices=puzzle_choices(scenario, room_id), value="")
+    def change_room(room_id, request: gr.Request):
+        return gr.Dropdown(choices=puzzle_choices(scenario, room_id, page_language(request)), value="")
 
-    def change_puzzle(puzzle_id, sid):
-        return hints_used(services, sid, puzzle_id)
+    def change_puzzle(puzzle_id, sid, request: gr.Request):
+        return hints_used(services, sid, puzzle_id, page_language(request))
 
     def _answer(history, room_id, puzzle_id, sid, hint_: bool, request=None):
         """Stream the reply to the last user message of `history` (shared by send, hint and retry).
@@ -131,25 +131,26 @@ def build_chat(services) -> dict:
         convo = H.conversation(history)
         headers = getattr(request, "headers", None) or {}
         locale = locale_from_accept_language(headers.get("accept-language"))
-        ctx = Context(session_id=sid, room=room_id or None, puzzle=puzzle_id or None, hint=hint_, locale=locale)
+        lang = page_language(request)
+        ctx = Context(session_id=sid, room=room_id or None, puzzle=puzzle_id or None, hint=hint_, locale=locale or lang)
         history = [*history, H.assistant_message("")]
         try:
             for text, reply in stream_turn(services, convo, ctx):
                 history[-1] = H.assistant_message(text)
                 if reply is not None and reply.sources:
-                    history.append(H.sources_message(services.source_titles(reply.sources)))
+                    history.append(H.sources_message(services.source_titles(reply.sources), t("sources", lang)))
                 if reply is not None and reply.mode == "refused" and reply.details.get("reason") == "rate_limited":
                     gr.Warning(reply.text)  # "please wait N seconds", also as a toast
-                yield history, hints_used(services, sid, puzzle_id)
+                yield history, hints_used(services, sid, puzzle_id, lang)
         except TurnError as exc:
             history.pop()
             gr.Warning(str(exc))
-            yield history, hints_used(services, sid, puzzle_id)
+            yield history, hints_used(services, sid, puzzle_id, lang)
 
     def respond(text, history, room_id, puzzle_id, sid, request: gr.Request):
         """The player sent a message: show it, then stream the reply."""
         if not (text or "").strip():
-            gr.Warning("Type a message first.")
+            gr.Warning(t("type_first", page_language(request)))
             yield history, text, gr.skip()
             return
         history = [*(history or []), H.user_message(text)]
@@ -159,28 +160,30 @@ def build_chat(services) -> dict:
 
     def ask_hint(history, room_id, puzzle_id, sid, request: gr.Request):
         """The player pressed "Hint": the next hint level of the chosen puzzle."""
+        lang = page_language(request)
         if not puzzle_id:
-            gr.Warning("Choose the puzzle you are stuck on first (Room, then Puzzle).")
+            gr.Warning(t("choose_puzzle", lang))
             yield history, gr.skip()
             return
-        history = [*(history or []), H.user_message(HINT_MESSAGE)]
+        history = [*(history or []), H.user_message(t("hint_message", lang))]
         yield history, gr.skip()
         yield from _answer(history, room_id, puzzle_id, sid, True, request)
 
     def retry(history, room_id, puzzle_id, sid, data: gr.RetryData, request: gr.Request):
         """Ask again from the retried user message (a hint request asks for the next hint)."""
         history = list(history[: data.index + 1])
-        is_hint = H.content_text(history[-1]) == HINT_MESSAGE and bool(puzzle_id)
+        is_hint = H.content_text(history[-1]) in hint_messages() and bool(puzzle_id)
         yield from _answer(history, room_id, puzzle_id, sid, is_hint, request)
 
     def undo(history, data: gr.UndoData):
         """Remove the last exchange and put the player's message back in the box."""
         return history[: data.index], H.content_text(history[data.index])
 
-    def handle_like(history, sid, share_text, data: gr.LikeData):
+    def handle_like(history, sid, share_text, data: gr.LikeData, request: gr.Request):
         """A 👍/👎 (or its withdrawal) on a reply: stored at once, upserted on change."""
+        lang = page_language(request)
         if not sid or not isinstance(data.index, int) or data.index >= len(history or []):
-            return gr.skip(), gr.skip(), gr.skip(), "Your vote could not be stored: reload the page and try again."
+            return gr.skip(), gr.skip(), gr.skip(), t("vote_failed", lang)
         index = H.conversation_index(history, data.index)
         vote = {True: "up", False: "down"}.get(data.liked)  # "" = the vote was withdrawn
         convo = H.conversation(history)[: index + 1] if share_text else None
@@ -189,18 +192,19 @@ def build_chat(services) -> dict:
             services.feedback.vote(_vote(sid, index, vote, record, convo))
         except (OSError, ValueError) as exc:
             log.exception("could not store a vote")
-            raise gr.Error(f"Your vote could not be stored ({exc}). Please tell your mediator.") from None
+            raise gr.Error(t("vote_error", lang, error=exc)) from None
         if vote is None:
-            return None, gr.Textbox(value="", interactive=False), gr.Button(interactive=False), "Vote withdrawn."
-        thanks = "Thanks for the 👍!" if vote == "up" else "Thanks — a mediator will look at this answer. What was wrong with it? (optional)"
+            return None, gr.Textbox(value="", interactive=False), gr.Button(interactive=False), t("vote_withdrawn", lang)
+        thanks = t("thanks_up" if vote == "up" else "thanks_down", lang)
         return index, gr.Textbox(interactive=True), gr.Button(interactive=True), thanks
 
-    def handle_comment(text, sid, index):
+    def handle_comment(text, sid, index, request: gr.Request):
         """The optional comment on this page's latest vote."""
+        lang = page_language(request)
         if index is None or not sid:
-            return gr.skip(), "Vote on an answer first, then add a comment."
+            return gr.skip(), t("vote_first", lang)
         row = services.feedback.comment(sid, index, text or "")
-        return "", ("Comment saved. Thank you!" if row else "Vote on an answer first, then add a comment.")
+        return "", t("comment_saved" if row else "vote_first", lang)
 
     # ---- wiring -----------------------------------------------------------------------------
     engine_events = dict(concurrency_id=ENGINE, concurrency_limit=engine_concurrency(), api_visibility="private")
@@ -213,7 +217,7 @@ def build_chat(services) -> dict:
     gr.on([comment.submit, send_comment.click], handle_comment, [comment, session, last_vote], [comment, vote_status], **ui)
     room.input(change_room, [room], [puzzle], **ui)
     puzzle.change(change_puzzle, [puzzle, session], [hints], **ui)
-    return dict(load=(load_page, [], [session, room, puzzle, hints]), chatbot=chatbot, message=message, session=session, room=room, puzzle=puzzle)
+    return dict(load=(load_page, [], [session, room, puzzle, hints, heading, *examples.values()]), chatbot=chatbot, message=message, session=session, room=room, puzzle=puzzle)
 
 
 def _vote(sid, index, vote, record, convo) -> Vote:

@@ -69,14 +69,15 @@ def assistant_message(text: str) -> dict:
     return {"role": "assistant", "content": shown(text)}
 
 
-def sources_message(titles) -> dict:
+def sources_message(titles, title: str = SOURCES_TITLE) -> dict:
     """A collapsed message listing the knowledge entries an answer came from.
 
     Args:
         titles: list of (entry id, question, category).
+        title: str. The fold's title in the page's language ("Sources" in both).
     """
     lines = [f"- {shown(question)} — *{shown(category)}*" if category else f"- {shown(question)}" for _, question, category in titles]
-    return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": f"{SOURCES_TITLE} ({len(titles)})", "status": "done"}}
+    return {"role": "assistant", "content": "\n".join(lines), "metadata": {"title": f"{title} ({len(titles)})", "status": "done"}}
 
 
 def content_text(message) -> str:

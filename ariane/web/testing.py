@@ -15,7 +15,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def launch_local(demo, host: str = "127.0.0.1", port: int | None = None) -> str:
     """Start `demo` in background threads; returns its URL. Stop it with `demo.close()`."""
     port = port or free_port(host)
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, show_error=True)
+    from ariane.web.strings import i18n
+
+    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, show_error=True, i18n=i18n())
     return f"http://{host}:{port}/"
 
 

@@ -6,11 +6,13 @@ import logging
 from typing import Iterator
 
 from ariane.engine import Context, Delta, Done
+from ariane.i18n import language_of_locale
 from ariane.web.replies import ReplyRecord
+from ariane.web.strings import t
 
 log = logging.getLogger(__name__)
 
-HINT_MESSAGE = "Can I have a hint?"  # what the page shows as the player's message when "Hint" is pressed
+HINT_MESSAGE = t("hint_message", "en")  # what the API puts as the player's message for hint=true with no text
 
 
 class TurnError(Exception):
@@ -24,8 +26,9 @@ def stream_turn(services, conversation: list[dict], context: Context) -> Iterato
     is `reply.text`: it replaces what streamed when a guard acted. The reply is remembered under
     (context.session_id, len(conversation)) so that a vote on it carries its metadata.
     """
+    lang = language_of_locale(context.locale)
     if not conversation or conversation[-1]["role"] != "user" or not conversation[-1]["content"].strip():
-        raise TurnError("Type a message first.")
+        raise TurnError(t("type_first", lang))
     text = ""
     try:
         for event in services.engine.reply(conversation, context):
@@ -41,18 +44,18 @@ def stream_turn(services, conversation: list[dict], context: Context) -> Iterato
         raise TurnError(str(exc)) from None
     except Exception:
         log.exception("the engine failed on a turn")
-        raise TurnError("Ariane could not answer just now. Please try again in a moment, or ask your mediator.") from None
+        raise TurnError(t("engine_failed", lang)) from None
 
 
-def hints_used(services, session_id: str | None, puzzle: str | None) -> str:
-    """A line for the page: hints used in this session, and on the current puzzle."""
+def hints_used(services, session_id: str | None, puzzle: str | None, lang: str = "en") -> str:
+    """A line for the page, in `lang`: hints used in this session, and on the current puzzle."""
     if not session_id:
-        return "Hints used: 0"
+        return t("hints_used", lang, total=0)
     hints = services.engine.sessions.get(session_id).hints or {}
     total = sum(int(v) for v in hints.values() if isinstance(v, (int, float)))
-    line = f"Hints used: {total}"
-    scenario = services.scenario
+    line = t("hints_used", lang, total=total)
+    scenario = services.scenario.in_language(lang) if services.scenario is not None else None
     if puzzle and scenario is not None and puzzle in scenario.puzzles:
         p = scenario.puzzles[puzzle]
-        line += f" · {p.title}: {int(hints.get(puzzle, 0))} of {len(p.hints)}"
+        line += t("hints_on_puzzle", lang, title=p.title, used=int(hints.get(puzzle, 0)), total=len(p.hints))
     return line

@@ -12,13 +12,9 @@ import time
 
 import gradio as gr
 
+from ariane.web.console.strings import t
+
 WRONG_PASSWORD_DELAY_S = 1.0  # slows password guessing to one try per second per worker
-DISABLED = (
-    "### Mediators' console is off\n"
-    "Set the environment variable `ARIANE_MEDIATOR_PASSWORD` (on a Space: *Settings → Variables and "
-    "secrets → New secret*) and restart Ariane to turn it on."
-)
-LOCKED = "The console is locked: enter the mediators' password first."
 
 
 def password_matches(given: str | None, expected: str | None) -> bool:
@@ -35,7 +31,7 @@ def check_password(given: str | None, expected: str | None) -> bool:
     return ok
 
 
-def require(unlocked) -> None:
-    """Refuse a console action unless this session unlocked the console."""
+def require(unlocked, lang: str = "en") -> None:
+    """Refuse a console action unless this session unlocked the console (the refusal in `lang`)."""
     if unlocked is not True:
-        raise gr.Error(LOCKED)
+        raise gr.Error(t("locked", lang))

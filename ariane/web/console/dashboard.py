@@ -5,17 +5,16 @@ from __future__ import annotations
 import gradio as gr
 
 from ariane.web.console.auth import require
+from ariane.web.console.strings import t
+from ariane.web.strings import label, page_language
 
-PERIODS = {"per day": "day", "per hour": "hour"}
+PERIODS = {"per day": "day", "per hour": "hour"}  # the Radio's values (machine values; shown translated)
 
 
-def counts_text(store) -> str:
+def counts_text(store, lang: str = "en") -> str:
     c = store.counts()
     rate = f"{c['like_rate']:.0%}" if c["like_rate"] is not None else "—"
-    return (
-        f"**Votes:** {c['votes']} (👍 {c['up']} · 👎 {c['down']}) · **like rate:** {rate} · "
-        f"**sessions:** {c['sessions']} · **with conversation text:** {c['shared']}"
-    )
+    return t("counts", lang, votes=c["votes"], up=c["up"], down=c["down"], rate=rate, sessions=c["sessions"], shared=c["shared"])
 
 
 def like_rate_frame(store, period: str = "day"):
@@ -27,30 +26,34 @@ def like_rate_frame(store, period: str = "day"):
     return df
 
 
-def alerts_text(store) -> str:
+def alerts_text(store, lang: str = "en") -> str:
     alerts = store.alerts(limit=5)
     if not alerts:
-        return "No dislike alerts."
-    status = {1: "sent", 0: "webhook failed", None: "shown here only"}
+        return t("no_alerts", lang)
+    status = {1: t("alert_sent", lang), 0: t("alert_failed", lang), None: t("alert_shown_here", lang)}
     lines = [f"- **{a['created_at'][:16].replace('T', ' ')} UTC** — {a['text']} *({status.get(a['delivered'], '?')}" + (f": {a['error']}" if a["error"] else "") + ")*" for a in alerts]
-    return "#### Alerts\n" + "\n".join(lines)
+    return t("alerts", lang) + "\n" + "\n".join(lines)
 
 
 def build_dashboard(services, unlocked):
     store = services.feedback.store
+    gr.Markdown(label("console_dashboard_help"), elem_id="console-dashboard-help")
     counts = gr.Markdown("", elem_id="console-counts")
     with gr.Row():
-        period = gr.Radio(list(PERIODS), value="per day", label="Like rate", elem_id="console-period")
-        refresh = gr.Button("Refresh", elem_id="console-refresh", size="sm")
-    plot = gr.LinePlot(x="period", y="like_rate", y_lim=[0, 1], title="Like rate", x_title="time (UTC)", y_title="likes / votes", elem_id="console-like-rate")
+        choices = [(label("console_per_day"), "per day"), (label("console_per_hour"), "per hour")]
+        period = gr.Radio(choices, value="per day", label=label("console_like_rate"), elem_id="console-period")
+        refresh = gr.Button(label("console_refresh"), elem_id="console-refresh", size="sm")
+    plot = gr.LinePlot(x="period", y="like_rate", y_lim=[0, 1], title=label("console_like_rate"), x_title=label("console_time_utc"),
+                       y_title=label("console_likes_per_vote"), elem_id="console-like-rate")  # fmt: skip
     alerts = gr.Markdown("", elem_id="console-alerts")
 
-    def show_dashboard(unlocked_, period_):
+    def show_dashboard(unlocked_, period_, request: gr.Request):
         """Counts, like-rate plot and alerts (after the password)."""
-        require(unlocked_)
+        lang = page_language(request)
+        require(unlocked_, lang)
         error = getattr(services.engine, "model_error", None)
-        model = f"\n\n**Model:** not loaded — {error}" if error else ""
-        return counts_text(store) + model, like_rate_frame(store, PERIODS.get(period_, "day")), alerts_text(store)
+        model = "\n\n" + t("model_not_loaded", lang, error=error) if error else ""
+        return counts_text(store, lang) + model, like_rate_frame(store, PERIODS.get(period_, "day")), alerts_text(store, lang)
 
     outputs = [counts, plot, alerts]
     gr.on([refresh.click, period.change], show_dashboard, [unlocked, period], outputs, api_name="console_dashboard", api_visibility="undocumented")

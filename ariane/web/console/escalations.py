@@ -10,68 +10,70 @@ import gradio as gr
 
 from ariane.web.console.auth import require
 from ariane.web.console.dislikes import conversation_view
+from ariane.web.console.strings import frame, headers, t
+from ariane.web.strings import label, page_language
 
-HEADERS = ["id", "when (UTC)", "category", "message", "session", "acknowledged"]
-UNAVAILABLE = "Escalations are not available in this build (ariane.safety.escalations is missing)."
 
+def escalation_rows(store, open_only: bool = False, lang: str = "en") -> list[list]:
+    def handled(e) -> str:
+        return t("acknowledged_cell", lang, at=e.acknowledged_at[:16].replace("T", " "), by=e.acknowledged_by) if e.acknowledged_at else t("escalation_open", lang)
 
-def escalation_rows(store, open_only: bool = False) -> list[list]:
-    return [
-        [e.id, e.created_at[:16].replace("T", " "), e.category, e.message[:80], e.session_id,
-         f"{e.acknowledged_at[:16].replace('T', ' ')} by {e.acknowledged_by}" if e.acknowledged_at else "open"]
-        for e in store.list(open_only=open_only)
-    ]  # fmt: skip
+    return [[e.id, e.created_at[:16].replace("T", " "), e.category, e.message[:80], e.session_id, handled(e)] for e in store.list(open_only=open_only)]
 
 
 def build_escalations(services, unlocked):
+    gr.Markdown(label("console_escalations_help"), elem_id="escalations-help")
     note = gr.Markdown("", elem_id="escalations-note")
     with gr.Row():
-        open_only = gr.Checkbox(True, label="Only open escalations", elem_id="escalations-open-only")
-        refresh = gr.Button("Refresh", size="sm", elem_id="escalations-refresh")
-    table = gr.Dataframe(headers=HEADERS, value=[], interactive=False, label="Escalations (click one to read it)", elem_id="escalations-table", wrap=True)
+        open_only = gr.Checkbox(True, label=label("console_open_only"), elem_id="escalations-open-only")
+        refresh = gr.Button(label("console_refresh"), size="sm", elem_id="escalations-refresh")
+    table = gr.Dataframe(headers=headers("escalations", "en"), value=[], interactive=False, label=label("console_escalations_table"), elem_id="escalations-table", wrap=True)
     with gr.Row(equal_height=True):
-        selected = gr.Number(None, label="Escalation #", precision=0, interactive=False, elem_id="escalation-id", scale=1)
+        selected = gr.Number(None, label=label("console_escalation_number"), precision=0, interactive=False, elem_id="escalation-id", scale=1)
         details = gr.Markdown("", elem_id="escalation-details")
-    convo = gr.Chatbot(label="Conversation", height=260, elem_id="escalation-conversation", sanitize_html=True, allow_tags=False, feedback_options=None)
+    convo = gr.Chatbot(label=label("console_conversation"), height=260, elem_id="escalation-conversation", sanitize_html=True, allow_tags=False, feedback_options=None)
     with gr.Row(equal_height=True):
-        by = gr.Textbox(label="Your name or initials", elem_id="escalation-by", scale=3)
-        ack = gr.Button("Acknowledge", variant="primary", elem_id="escalation-ack", scale=1)
+        by = gr.Textbox(label=label("console_your_name"), elem_id="escalation-by", scale=3)
+        ack = gr.Button(label("console_acknowledge"), variant="primary", elem_id="escalation-ack", scale=1)
 
-    def show_escalations(unlocked_, open_only_):
-        require(unlocked_)
+    def show_escalations(unlocked_, open_only_, request: gr.Request):
+        lang = page_language(request)
+        require(unlocked_, lang)
         store = services.escalations
         if store is None:
-            return UNAVAILABLE, []
-        return f"**Open:** {store.count_open()}", escalation_rows(store, bool(open_only_))
+            return t("escalations_unavailable", lang), frame("escalations", [], lang)
+        return t("open_count", lang, count=store.count_open()), frame("escalations", escalation_rows(store, bool(open_only_), lang), lang)
 
-    def open_escalation(unlocked_, evt: gr.SelectData):
+    def open_escalation(unlocked_, evt: gr.SelectData, request: gr.Request):
         """Show the escalated message, and the conversation if this server still remembers it."""
-        require(unlocked_)
+        lang = page_language(request)
+        require(unlocked_, lang)
         store = services.escalations
         e = store.get(int(evt.row_value[0])) if store is not None else None
         if e is None:
-            raise gr.Error("This escalation no longer exists. Refresh the list.")
+            raise gr.Error(t("escalation_gone", lang))
         info = (
-            f"**Escalation {e.id}** · {e.category} ({e.subject}) · {e.created_at} UTC · locale {e.locale}"
-            + (f" · room {e.room}" if e.room else "") + (f" · puzzle {e.puzzle}" if e.puzzle else "")
-            + (f"\n\nAcknowledged {e.acknowledged_at} by {e.acknowledged_by}." if e.acknowledged_at else "")
+            t("escalation_info", lang, id=e.id, category=e.category, subject=e.subject, created=e.created_at, locale=e.locale)
+            + (t("in_room", lang, room=e.room) if e.room else "") + (t("on_puzzle", lang, puzzle=e.puzzle) if e.puzzle else "")
+            + ("\n\n" + t("acknowledged_info", lang, at=e.acknowledged_at, by=e.acknowledged_by) if e.acknowledged_at else "")
         )  # fmt: skip
         conversation = services.replies.latest_conversation(e.session_id)
         if not any(m["role"] == "user" and m["content"] == e.message for m in conversation):
             conversation = [{"role": "user", "content": e.message}]
-            info += "\n\n*Only the escalated message is available (the server no longer holds the rest of this conversation).*"
+            info += "\n\n" + t("only_message", lang)
         return e.id, info, conversation_view(conversation)
 
-    def acknowledge(unlocked_, escalation_id, by_, open_only_):
-        require(unlocked_)
+    def acknowledge(unlocked_, escalation_id, by_, open_only_, request: gr.Request):
+        lang = page_language(request)
+        require(unlocked_, lang)
         store = services.escalations
         if store is None or not escalation_id:
-            raise gr.Error("Open an escalation first (click a row).")
+            raise gr.Error(t("open_escalation_first", lang))
         try:
             e = store.acknowledge(int(escalation_id), by_)
         except ValueError as exc:
-            raise gr.Error(str(exc)) from None
-        return escalation_rows(store, bool(open_only_)), f"Escalation {e.id} acknowledged by {e.acknowledged_by}."
+            raise gr.Error(t("not_acknowledged", lang, error=exc)) from None
+        return frame("escalations", escalation_rows(store, bool(open_only_), lang), lang), t("acknowledged", lang, id=e.id, by=e.acknowledged_by)
 
     hidden = dict(api_visibility="undocumented")
     gr.on([refresh.click, open_only.change], show_escalations, [unlocked, open_only], [note, table], api_name="console_escalations", **hidden)
