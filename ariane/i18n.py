@@ -69,7 +69,13 @@ SENTENCES = {
 }
 
 
+def lookup(tables: dict, key: str, lang: str, **values) -> str:
+    """`tables[lang][key]` filled with `values` (English when `lang` is not spoken); the engine's,
+    the page's and the console's tables all read this way."""
+    table = tables.get(lang, tables[LANGUAGES[0]])
+    return table[key].format(**values) if values else table[key]
+
+
 def say(key: str, lang: str, **values) -> str:
     """The engine's sentence `key` in `lang` (English when `lang` is not spoken)."""
-    table = SENTENCES.get(lang, SENTENCES[LANGUAGES[0]])
-    return table[key].format(**values) if values else table[key]
+    return lookup(SENTENCES, key, lang, **values)

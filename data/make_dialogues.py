@@ -146,7 +146,7 @@ def context(sources=None, room=None, puzzle=None, hint_level=None):
 
 
 def load_qa(data_dir):
-    """Approved Q&A entries from qa/*.jsonl, sorted by id, duplicates dropped."""
+    """Approved English Q&A entries from qa/*.jsonl, sorted by id, duplicates dropped."""
     entries = {}
     for path in sorted(glob.glob(os.path.join(data_dir, "qa", "*.jsonl"))):
         with open(path, encoding="utf-8") as f:
@@ -162,6 +162,8 @@ def load_qa(data_dir):
                     continue
                 if str(entry.get("status", "")).strip().lower() != "approved":
                     continue
+                if str(entry.get("language") or "en") != "en":
+                    continue  # GPT-2 writes English: the dialogues are English (French entries are answered as curated)
                 eid = entry.get("id")
                 question = entry.get("question")
                 answer = entry.get("answer")

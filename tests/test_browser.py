@@ -118,7 +118,7 @@ def test_a_french_browser_sees_the_french_page_and_gets_french_answers_and_hints
         sync_api.expect(fr.locator("#hint")).to_have_text("Indice")
         sync_api.expect(fr.locator("#ai-notice")).to_contain_text("Ariane est une IA")
         sync_api.expect(fr.locator("#puzzle input")).to_have_value("La plante qui dépérit", timeout=10_000)
-        sync_api.expect(fr.locator("#notice-banner")).to_be_visible()
+        sync_api.expect(fr.locator("#notice-banner")).to_contain_text("sans modèle génératif")
         fr.locator("#hint").click()
         sync_api.expect(fr.locator("#chat [data-testid='user']").last).to_contain_text("Je peux avoir un indice ?")
         sync_api.expect(fr.locator("#chat [data-testid='bot']").last).to_contain_text("Indice 1 sur 4 (La plante qui dépérit)")

@@ -24,6 +24,19 @@ def test_ask_json_without_a_model(tmp_path):
     assert "without a generative model" in out["notice"]
 
 
+def test_ask_in_french_answers_from_a_french_entry_and_hints_in_french(tmp_path, tiny_model_dir):
+    """The issue's commands: a French question gets a French entry's curated answer (even with a
+    model: GPT-2 writes English); a French hint request gets the first hint in French."""
+    proc = ask("Comment gérer le stress au travail ?", "--json", "--model", str(tiny_model_dir), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["mode"] == "retrieved" and out["sources"][0].endswith("-fr") and out["model"] is None
+    assert " vous " in out["reply"] and "stress" in out["reply"]
+    proc = ask("un indice s'il te plaît", "--room", "open-space", "--puzzle", "wilting-plant", "--model", "none", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().startswith("Indice 1 sur 4 (La plante qui dépérit) :")
+
+
 def test_ask_json_with_a_local_model(tmp_path, tiny_model_dir):
     proc = ask("hello there", "--json", "--greedy", "--model", str(tiny_model_dir), home=tmp_path)
     assert proc.returncode == 0, proc.stderr

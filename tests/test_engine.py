@@ -132,3 +132,24 @@ def test_grounding_too_long_for_the_window_never_crashes():
     reply = ChatEngine(small, stages=[LongGrounding()]).answer(HELLO, generation=GREEDY)
     assert reply.mode == "retrieved" and reply.sources == ["e0"]
     assert "context window" in reply.details["reason"]
+
+
+def test_gpt2_never_writes_for_a_french_turn_unless_its_format_says_it_speaks_french(tiny_model, monkeypatch, tmp_path):
+    """GPT-2 writes English: a French question gets the curated answer of its grounding. A model
+    whose prompt format (saved with the weights) lists "fr" may generate in French."""
+    import dataclasses
+
+    from ariane.prompt import ChatFormat
+
+    french = [{"role": "user", "content": "Combien d'heures de sommeil faut-il ?"}]
+    _, reply = events(ChatEngine(tiny_model, stages=[Grounding()]), french)
+    assert reply.mode == "retrieved" and reply.text == "Most adults need 7 or more hours." and reply.model is None
+    assert "not 'fr'" in reply.details["reason"]
+    _, english = events(ChatEngine(tiny_model, stages=[Grounding()]), [{"role": "user", "content": "How much sleep do I need?"}])
+    assert english.mode == "generated"
+    bilingual = dataclasses.replace(tiny_model.chat_format, languages=["en", "fr"])  # as read back from JSON
+    assert bilingual.languages == ("en", "fr")
+    assert ChatFormat.load(bilingual.save(tmp_path)).languages == ("en", "fr")
+    monkeypatch.setattr(tiny_model, "chat_format", bilingual)
+    _, reply = events(ChatEngine(tiny_model, stages=[Grounding()]), french)
+    assert reply.mode == "generated"

@@ -1,5 +1,6 @@
 """The MiniLM vectors shipped in data/minilm_vectors.npz: complete, exact, and used at start-up."""
 
+import functools
 import time
 
 import numpy as np
@@ -9,9 +10,14 @@ from ariane.knowledge.embed import SEED_FILE, EmbeddingCache, SeedVectors, load_
 from data.cli.vectors import shipped_texts
 
 
+@functools.cache
+def model_id() -> str:
+    return load_embedder(None, adapter=ADAPTER_FILE).model_id
+
+
 def key(text: str) -> str:
-    """The cache key of retrieval's vectors: MiniLM + the shipped adapter."""
-    return EmbeddingCache.key(text, load_embedder(None, adapter=ADAPTER_FILE).model_id)
+    """The cache key of retrieval's English vectors: MiniLM + the shipped adapter."""
+    return EmbeddingCache.key(text, model_id())
 
 
 def test_every_shipped_text_has_a_shipped_vector():

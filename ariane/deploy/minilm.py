@@ -41,11 +41,12 @@ def copy_files(out: Path) -> str | None:
 
 
 def missing_vectors(qa_dir: Path) -> int:
-    """How many texts of the approved entries of `qa_dir` have no vector in data/minilm_vectors.npz."""
+    """How many texts of the approved English entries of `qa_dir` have no vector in
+    data/minilm_vectors.npz (the French ones are multilingual-e5's, in data/e5_vectors.npz)."""
     from ariane.knowledge.adapter import ADAPTER_FILE, Adapter
     from ariane.knowledge.embed import MODEL_ID, EmbeddingCache, SeedVectors
     from ariane.knowledge.entries import load_entries
 
     model_id = f"{MODEL_ID}+{Adapter.load(ADAPTER_FILE).id}" if ADAPTER_FILE.is_file() else MODEL_ID  # retrieval's vectors
-    keys = {EmbeddingCache.key(t, model_id) for e in load_entries(qa_dir) if e.status == "approved" for t in e.texts()}
+    keys = {EmbeddingCache.key(t, model_id) for e in load_entries(qa_dir) if e.status == "approved" and e.language == "en" for t in e.texts()}
     return len(keys) - len(SeedVectors().get_many(sorted(keys)))

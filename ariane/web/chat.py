@@ -16,7 +16,7 @@ import os
 
 import gradio as gr
 
-from ariane.engine import Context
+from ariane.engine import RETRIEVAL_ONLY_NOTICE, Context
 from ariane.feedback.store import Vote
 from ariane.safety.helplines import locale_from_accept_language
 from ariane.session import new_session_id
@@ -71,7 +71,8 @@ def build_chat(services) -> dict:
     notice = getattr(services.engine, "notice", None)
     heading = gr.Markdown(intro(scenario, "en"), elem_id="intro")  # the page's language is set at load
     gr.Markdown(label("ai_notice"), elem_id="ai-notice")
-    gr.Markdown(f"⚠️ {notice}", visible=bool(notice), elem_id="notice-banner")
+    banner = label("retrieval_only") if notice == RETRIEVAL_ONLY_NOTICE else f"⚠️ {notice}"
+    gr.Markdown(banner, visible=bool(notice), elem_id="notice-banner")
     session = gr.State(None)  # random id from load_page; server-side only
     last_vote = gr.State(None)  # conversation index of this page's latest vote (the comment goes there)
     with gr.Row(equal_height=True):

@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from ariane.i18n import LANGUAGES, language_of_locale
+from ariane.i18n import LANGUAGES, SENTENCES, language_of_locale, lookup
 
 PAGE = {
     "en": {
@@ -44,6 +44,7 @@ PAGE = {
             "message suggests someone may be in danger, the session's mediator is alerted so they can offer help."
         ),
         "language_hint": "Français ? Gradio's **Settings** (bottom of the page) → *Language*.",
+        "retrieval_only": "⚠️ " + SENTENCES["en"]["retrieval_only"],
     },
     "fr": {
         "tab_chat": "Discussion",
@@ -74,6 +75,7 @@ PAGE = {
             "qu'une personne est en danger, la personne qui anime la session est prévenue pour pouvoir proposer de l'aide."
         ),
         "language_hint": "English? Gradio's **Paramètres** (bas de la page) → *Langue*.",
+        "retrieval_only": "⚠️ " + SENTENCES["fr"]["retrieval_only"],
     },
 }
 
@@ -136,8 +138,7 @@ MESSAGES = {  # written by the server while the page runs, in the request's lang
 
 def t(key: str, lang: str, **values) -> str:
     """A server-written message in `lang` (English when `lang` is not spoken)."""
-    table = MESSAGES.get(lang, MESSAGES[LANGUAGES[0]])
-    return table[key].format(**values) if values else table[key]
+    return lookup(MESSAGES, key, lang, **values)
 
 
 def page_language(request) -> str:

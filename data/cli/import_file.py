@@ -1,9 +1,10 @@
 """Add or update knowledge entries from a file, all or nothing.
 
 The whole file is read and checked first; the knowledge base (ARIANE_HOME/knowledge.sqlite) is
-written only if every row is good, in one transaction. A bad file (missing column, empty answer,
-not UTF-8, ...) exits with status 1, names the line and the problem, and leaves the base as it
-was. Rows without an id are matched on their question, so importing a file twice changes nothing.
+written only if every row is good, in one transaction. A bad file (missing column, empty answers,
+an encoding that cannot be told apart safely, ...) exits with status 1, names every bad line and
+its problem, and leaves the base as it was. The encoding (UTF-8, or French Excel's Windows-1252)
+and the separator are detected. Rows without an id are matched on their question, so importing a file twice changes nothing.
 New rows are drafts until a mediator approves them (or pass --status approved).
 
 Examples:

@@ -32,8 +32,8 @@ def import_summary(report, lang: str = "en") -> str:
 
 
 def import_csv(kb, path, category: str | None = None, dry_run: bool = False):
-    """Read a spreadsheet CSV (`ariane.knowledge.importers.read_csv`: sniffed separator, usual
-    column names) and import it all or nothing (`KnowledgeBase.import_rows`); its ImportReport.
+    """Read a spreadsheet CSV (`ariane.knowledge.importers.read_csv`: detected encoding and
+    separator, usual column names) and import it all or nothing (`KnowledgeBase.import_rows`); its ImportReport.
 
     Raises:
         EntryError: naming the line at fault; nothing was written.

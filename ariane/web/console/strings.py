@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from ariane.i18n import LANGUAGES
+from ariane.i18n import LANGUAGES, lookup
 
 CONSOLE = {  # component labels, help texts and choices (Gradio's i18n), keys start with "console_"
     "en": {
@@ -316,8 +316,7 @@ MESSAGES = {  # written by the console's handlers, in the request's language
 
 def t(key: str, lang: str, **values) -> str:
     """A console message in `lang` (English when `lang` is not spoken)."""
-    table = MESSAGES.get(lang, MESSAGES[LANGUAGES[0]])
-    return table[key].format(**values) if values else table[key]
+    return lookup(MESSAGES, key, lang, **values)
 
 
 def headers(table: str, lang: str) -> list[str]:
