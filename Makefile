@@ -10,12 +10,15 @@ export KERAS_BACKEND ?= tensorflow
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test browser clean
+.PHONY: run test test-all browser clean
 
 run: $(VENV)/.product
 	$(BIN)/python app.py
 
 test: $(VENV)/.dev browser
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: $(VENV)/.dev browser  # also the slow checks: the Space's own install, adapter training, two-CPU training, notebook 04
 	$(BIN)/python -m pytest
 
 $(BIN)/python:

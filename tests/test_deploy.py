@@ -188,6 +188,7 @@ def _space_venv(requirements: Path) -> Path:
     return python
 
 
+@pytest.mark.slow  # `make test-all`: a minute or more, and what it checks changes rarely
 def test_space_installs_from_its_requirements_and_answers(space, tmp_path):
     """As on the Hub: `pip install -r requirements.txt`, then `python app.py` in the folder, ARIANE_HOME unset."""
     from gradio_client import Client

@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from finetune_fixtures import ROOT, SMOKE, write_dataset
 
 
+@pytest.mark.slow  # `make test-all`: a minute or more, and what it checks changes rarely
 def test_mirrored_strategy_trains_on_two_logical_cpus(tmp_path):
     home = tmp_path / "home"
     write_dataset(home)

@@ -19,6 +19,7 @@ def base():
     return found.model
 
 
+@pytest.mark.slow  # `make test-all`: a minute or more, and what it checks changes rarely
 def test_a_short_training_run_writes_an_adapter_that_changes_the_vectors(tmp_path, base, capsys):
     # the real command on one category (22 entries), one candidate, 2 steps; a category and rate where 2 steps
     # raise the held-out top-1 (68 -> 82 % on the 13-phrasing split; on game-help they do not, step 0 is then

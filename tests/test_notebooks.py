@@ -40,7 +40,10 @@ def notebooks_home(tmp_path_factory):
     return tmp_path_factory.mktemp("notebooks") / "home"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+SLOW = {"04_compare"}  # `make test-all`: trains and evaluates two models (~80 s); 01-03 and 05 run in `make test`
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW else p for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch, notebooks_home):
     import nbformat
     from nbclient import NotebookClient
