@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "livrables/README.md", "livrables/mediators_guide.md", "livrables/scaling.md"]
+DOCS = ["README.md", "livrables/README.md", "livrables/mediators_guide.md", "livrables/guide_mediateurs.md", "livrables/scaling.md"]
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")  # [text](target "title"), ![alt](target)
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -34,7 +34,7 @@ def test_relative_links_resolve(doc):
 
 def test_the_deliverables_index_links_every_deliverable():
     links = set(relative_links((ROOT / "livrables/README.md").read_text(encoding="utf-8")))
-    for target in ("../data/README.md", "legal.md", "comparison_report.md", "mediators_guide.md", "architecture.md", "scaling.md"):
+    for target in ("../data/README.md", "legal.md", "comparison_report.md", "mediators_guide.md", "guide_mediateurs.md", "architecture.md", "scaling.md"):
         assert target in links, f"livrables/README.md does not link {target}"
 
 
