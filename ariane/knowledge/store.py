@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ariane.db import Store
 from ariane.knowledge.entries import FIELDS, QA_DIR, Entry, EntryError, entry_from_dict, load_entries, write_jsonl
+
+log = logging.getLogger(__name__)
 
 DB_FILE = "knowledge.sqlite"  # under ARIANE_HOME
 
@@ -83,8 +86,15 @@ class KnowledgeBase(Store):
 
     def __init__(self, path, seed=QA_DIR):
         super().__init__(path)
-        if seed is not None and (self._meta("seeded") is None or self._meta("seed_ids") != _ids_digest(seed)):
-            self.sync(seed)  # first use, or the shipped data gained entries (e.g. a new language): add those
+        if seed is None:
+            return
+        if self._meta("seeded") is None:
+            self.sync(seed)
+        elif self._meta("seed_ids") != _ids_digest(seed):  # the shipped data gained entries (e.g. a new language)
+            try:
+                self.sync(seed)
+            except EntryError as exc:  # the base as it was still serves; the mediators' edits stay
+                log.warning("%s: the shipped entries could not be added (%s); run `python -m data import data/qa/<file>.jsonl --format jsonl`", path, exc)
 
     @classmethod
     def open(cls, settings) -> "KnowledgeBase":
