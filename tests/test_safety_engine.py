@@ -79,6 +79,17 @@ def test_support_goes_on_to_the_knowledge_answer(settings):
     assert EscalationStore(settings.home / "escalations.sqlite").list() == []
 
 
+def test_french_distress_gets_a_listening_line_not_the_suicide_line(settings):
+    """Distress without a crisis ("je dors mal", the issue's own example) gets France's listening
+    line (SOS Amitié, `support:` in data/helplines.yaml); a crisis still gets the 3114. From the
+    command line (no locale) on an English server, a French message gets France's line, not the UK's."""
+    engine = ChatEngine(None, settings, safety_stages(settings))
+    for locale in ("fr-FR", None):
+        reply = say(engine, "je dors mal à cause du boulot, je pleure en rentrant du travail", session=f"sup-{locale}", locale=locale)
+        assert reply.details["safety"] == "support" and not reply.escalated
+        assert "SOS Amitié au 09 72 39 40 50" in reply.details["helpline"] and "3114" not in reply.text and "116 123" not in reply.text
+
+
 def test_a_french_crisis_with_a_french_locale_gets_french_numbers(settings):
     engine = ChatEngine(None, settings, safety_stages(settings))
     reply = say(engine, "je n'en peux plus, je veux en finir", locale="fr-FR")

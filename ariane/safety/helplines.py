@@ -52,6 +52,11 @@ class Country:
     emergency: dict  # language -> how to say the emergency number(s)
     helplines: tuple  # of Helpline, the first is the main one
     names: dict = field(default_factory=dict)  # language -> the country's name in it (name_fr), else `name`
+    support: Helpline | None = None  # a listening line for distress that is not a crisis (`support:`), else helplines[0]
+
+    @property
+    def support_line(self) -> Helpline:
+        return self.support or self.helplines[0]
 
     def emergency_phrase(self, lang: str) -> str:
         return self.emergency.get(lang) or self.emergency["en"]
@@ -179,7 +184,8 @@ def _country(code: str, entry, where: str) -> Country:
         raise ValueError(f"{where}: needs at least one entry under 'helplines'")
     helplines = tuple(_helpline(h, f"{where}: helplines[{i}]") for i, h in enumerate(lines))
     names = {"en": str(entry.get("name", code)), "fr": str(entry.get("name_fr") or entry.get("name", code))}
-    return Country(code, names["en"], e_number, e_phrases, helplines, names)
+    support = _helpline(entry["support"], f"{where}: support") if entry.get("support") is not None else None
+    return Country(code, names["en"], e_number, e_phrases, helplines, names, support)
 
 
 def parse_helplines(data, where: str = "helplines") -> Helplines:

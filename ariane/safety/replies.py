@@ -131,10 +131,11 @@ def crisis_text(category: str, subject: str, lang: str, country: Country, escala
 
 
 def support_line(lang: str, country: Country) -> str:
-    """The helpline line added to the answer of a message that shows distress but no crisis."""
+    """The helpline line added to the answer of a message that shows distress but no crisis: the
+    country's listening line (`support:` in data/helplines.yaml), else its first helpline."""
     t = TEXTS.get(lang, TEXTS["en"])
     lang = lang if lang in TEXTS else "en"
-    first = country.helplines[0]
+    first = country.support_line
     return t["support_web" if first.url else "support"].format(line=first.phrase(lang))
 
 
