@@ -34,8 +34,8 @@ PYTHON_VERSION = "3.11"  # keras-hub needs >= 3.11; Spaces default to 3.10
 HARDWARE = "cpu-basic"  # GPT-2 124M answers in a few seconds on 2 vCPU
 SHORT_DESCRIPTION = "A kind guide for an escape game about mental health at work"  # Hub limit: 60 characters
 DATA_PATHS = ("data/qa", "data/safety", "data/*.yaml", "data/*.json", "data/*.npz")  # what the app reads; not heldout/, dialogues/ (evaluation, training)
-DATA_SKIP = ("dev.tsv", "test.tsv", "blind.tsv", "blind2.tsv", "examples.tsv", "train", "CARD.md", "minilm_adapter_validation.npz")
-# never read by the app: data/safety's evaluation sets, the crisis classifier's training data (the app
+DATA_SKIP = ("dev.tsv", "test.tsv", "blind.tsv", "blind2.tsv", "examples.tsv", "train", "CARD.md", "minilm_adapter_validation.npz", "briefs")
+# never read by the app: data/briefs (the writers' briefs), data/safety's evaluation sets, the crisis classifier's training data (the app
 # reads its weights, classifier.npz/json), and the adapter `python -m data retrieval --calibrate` chooses the fusion weights with
 PACKAGE_SKIP = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".env*", "*.pem", "*.key")  # never copied (caches, credentials)
 APT_PACKAGES = ("gcc", "libc6-dev")  # packages.txt: cc builds ariane/kernels/kv_attention.c on the Space's CPU
