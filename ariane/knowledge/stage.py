@@ -67,11 +67,6 @@ class RetrievalStage:
         self.k = k
 
     @property
-    def retriever(self):
-        """The default language's Retriever."""
-        return self.retrieval.retrievers[self.retrieval.default]
-
-    @property
     def kb(self):
         """The KnowledgeBase behind the retriever (the mediators' console edits it)."""
         return self.retrieval.kb

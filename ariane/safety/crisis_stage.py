@@ -26,7 +26,6 @@ from ariane.engine import Reply, Turn
 from ariane.safety.crisis import CrisisDetector, default_detector
 from ariane.safety.helplines import Helplines, load_helplines
 from ariane.safety.replies import careful_reminder, crisis_text, support_line
-from ariane.safety.text import guess_language
 from ariane.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +37,9 @@ def turn_locale(turn: Turn) -> str:
 
 
 def turn_language(turn: Turn) -> str:
-    """'en' or 'fr': the language of the message; the locale's when the message does not say."""
-    return guess_language(turn.text, default=turn_locale(turn)[:2].lower())
+    """'en' or 'fr': the language of the message; the locale's when the message does not say
+    (the engine decides it once per turn, ariane.i18n.language_of)."""
+    return turn.language
 
 
 class CrisisStage:

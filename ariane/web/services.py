@@ -88,7 +88,8 @@ class Services:
         from ariane.engine import Context
 
         t = time.perf_counter()
-        self.engine.answer([{"role": "user", "content": "What is burnout?"}], Context(session_id="warm-up"))
+        for question in ("What is burnout?", "Qu'est-ce que le burn-out ?"):  # each language's index and encoder
+            self.engine.answer([{"role": "user", "content": question}], Context(session_id="warm-up"))
         generator = getattr(self.engine, "generator", None)
         log.info("warmed up in %.1f s (%s)", time.perf_counter() - t, generator.name if generator is not None else "no model: knowledge base only")
 
